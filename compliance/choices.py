@@ -1,0 +1,84 @@
+"""Enumerations of the governance domain, with the meaning a risk officer reads in the admin."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class RiskTier(models.IntegerChoices):
+    """SR 11-7 materiality tier: rigour of validation is proportional to it."""
+
+    HIGH = 1, "Tier 1 – high materiality"
+    MEDIUM = 2, "Tier 2 – medium materiality"
+    LOW = 3, "Tier 3 – low materiality"
+
+
+RISK_TIER_MEANING = {
+    RiskTier.HIGH: (
+        "Material impact on customers, capital or regulatory standing if wrong; "
+        "full independent validation before use, two validators, annual review."
+    ),
+    RiskTier.MEDIUM: (
+        "Moderate impact, limited to a business line; independent validation before use, "
+        "review every two years."
+    ),
+    RiskTier.LOW: (
+        "Low impact or easily overridden outputs; proportionate validation, "
+        "review every three years."
+    ),
+}
+
+
+class EUAIActCategory(models.TextChoices):
+    """Risk category under Regulation (EU) 2024/1689."""
+
+    PROHIBITED = "prohibited", "Prohibited practice (Art. 5)"
+    HIGH_RISK = "high_risk", "High-risk (Art. 6, Annex III)"
+    LIMITED = "limited", "Limited risk – transparency obligations (Art. 50)"
+    MINIMAL = "minimal", "Minimal risk"
+
+
+class AnnexIIIArea(models.TextChoices):
+    """The eight high-risk areas of Annex III."""
+
+    BIOMETRICS = "biometrics", "1. Biometrics"
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure", "2. Critical infrastructure"
+    EDUCATION = "education", "3. Education and vocational training"
+    EMPLOYMENT = "employment", "4. Employment, workers management, access to self-employment"
+    ESSENTIAL_SERVICES = (
+        "essential_services",
+        "5. Access to essential private and public services (incl. creditworthiness)",
+    )
+    LAW_ENFORCEMENT = "law_enforcement", "6. Law enforcement"
+    MIGRATION = "migration", "7. Migration, asylum and border control"
+    JUSTICE = "justice", "8. Administration of justice and democratic processes"
+
+
+class LifecycleStatus(models.TextChoices):
+    """Where the model stands in the SR 11-7 inventory."""
+
+    IN_DEVELOPMENT = "in_development", "In development"
+    IN_USE = "in_use", "In use"
+    RETIRED = "retired", "Retired"
+
+
+class VersionState(models.TextChoices):
+    """Lifecycle of one model version; only the workflow functions move it."""
+
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for validation"
+    IN_VALIDATION = "in_validation", "In validation"
+    APPROVED = "approved", "Approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions", "Approved with conditions"
+    REJECTED = "rejected", "Rejected"
+    RETIRED = "retired", "Retired"
+
+
+class Role(models.TextChoices):
+    """The five roles; each is a Django group of the same name."""
+
+    RISK_OFFICER = "risk_officer", "Model risk officer"
+    VALIDATOR = "validator", "Validator"
+    AUDITOR = "auditor", "Auditor"
+    DEVELOPER = "developer", "Model developer"
+    SERVICE = "service", "Service account"

@@ -1,0 +1,149 @@
+"""The demo's credit-scoring model: synthetic applicants, a scikit-learn model, its bundle.
+
+Everything is generated from a seed, so the demo (and the tests that use it) are reproducible.
+The model predicts whether an applicant repays; ``decision`` 1 ("approved") is favourable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from compliance.drift import training_baseline
+
+# Feature name -> (human-readable label for reason codes, JSON Schema bounds).
+FEATURES: dict[str, tuple[str, float, float]] = {
+    "income": ("Annual income (thousands)", 0, 1000),
+    "debt_to_income": ("Debt-to-income ratio", 0, 5),
+    "credit_history_years": ("Length of credit history (years)", 0, 80),
+    "delinquencies": ("Number of past delinquencies", 0, 50),
+    "loan_amount": ("Loan amount (thousands)", 0, 2000),
+    "employment_years": ("Years in current employment", 0, 60),
+}
+SENSITIVE = {"sex": ["F", "M"], "age_band": ["18-24", "25-39", "40-59", "60+"]}
+TRAINING_FROM = dt.date(2024, 1, 1)
+TRAINING_TO = dt.date(2025, 12, 31)
+
+
+def applicants(n: int, seed: int = 7) -> pd.DataFrame:
+    """``n`` synthetic applicants with features, sensitive attributes and the true outcome."""
+    rng = np.random.default_rng(seed)
+    age_band = rng.choice(SENSITIVE["age_band"], size=n, p=[0.15, 0.4, 0.32, 0.13])
+    sex = rng.choice(SENSITIVE["sex"], size=n)
+    income = np.clip(rng.lognormal(3.7, 0.45, n), 5, 900)
+    df = pd.DataFrame(
+        {
+            "income": income.round(1),
+            "debt_to_income": np.clip(rng.gamma(2.0, 0.18, n), 0, 4.5).round(3),
+            "credit_history_years": np.clip(rng.gamma(3.0, 3.2, n), 0, 60).round(1),
+            "delinquencies": rng.poisson(0.6, n),
+            "loan_amount": np.clip(rng.lognormal(2.8, 0.6, n), 1, 1500).round(1),
+            "employment_years": np.clip(rng.gamma(2.0, 3.0, n), 0, 50).round(1),
+            "sex": sex,
+            "age_band": age_band,
+        }
+    )
+    logit = (
+        1.0
+        + 0.025 * (df.income - 40)
+        - 2.2 * (df.debt_to_income - 0.36)
+        + 0.06 * (df.credit_history_years - 9.6)
+        - 0.8 * df.delinquencies
+        - 0.012 * (df.loan_amount - 20)
+        + 0.05 * (df.employment_years - 6)
+    )
+    df["repaid"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return df
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    pipeline: Pipeline
+    train: pd.DataFrame
+    test: pd.DataFrame
+    metrics: dict[str, float]
+
+
+def train(n: int = 20_000, seed: int = 7) -> TrainedModel:
+    data = applicants(n, seed)
+    train_df, test_df = train_test_split(data, test_size=0.25, random_state=seed)
+    pipeline = Pipeline(
+        [("scale", StandardScaler()), ("classify", LogisticRegression(C=1.0, max_iter=500))]
+    )
+    pipeline.fit(train_df[list(FEATURES)], train_df["repaid"])
+    scores = pipeline.predict_proba(test_df[list(FEATURES)])[:, 1]
+    metrics = {
+        "accuracy": round(float(accuracy_score(test_df["repaid"], scores >= 0.5)), 6),
+        "roc_auc": round(float(roc_auc_score(test_df["repaid"], scores)), 6),
+        "test_rows": len(test_df),
+    }
+    return TrainedModel(pipeline, train_df, test_df, metrics)
+
+
+def input_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Credit application",
+        "type": "object",
+        "properties": {
+            name: {"type": "number", "title": label, "minimum": low, "maximum": high}
+            for name, (label, low, high) in FEATURES.items()
+        },
+        "required": list(FEATURES),
+        "additionalProperties": False,
+    }
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_artifacts(model: TrainedModel, directory: Path, label: str) -> dict[str, Any]:
+    """Write the model (skops, never pickle) and its training data; return the bundle fields."""
+    directory.mkdir(parents=True, exist_ok=True)
+    artifact = directory / f"credit-scoring-{label}.skops"
+    sio.dump(model.pipeline, artifact)
+    data = directory / f"credit-scoring-{label}-training.csv"
+    model.train.to_csv(data, index=False)
+    return {
+        "artifact_uri": artifact.as_uri(),
+        "artifact_sha256": sha256_file(artifact),
+        "training_data_uri": data.as_uri(),
+        "training_data_sha256": sha256_file(data),
+        "training_row_count": len(model.train),
+        "training_date_from": TRAINING_FROM,
+        "training_date_to": TRAINING_TO,
+    }
+
+
+def baselines(model: TrainedModel) -> dict[str, Any]:
+    """Monitoring baselines from the training data: what drift and fairness reports compare to."""
+    features = model.train[list(FEATURES)]
+    scores = model.pipeline.predict_proba(features)[:, 1]
+    approved = scores >= 0.5
+    by_group = {
+        f"{name}={value}": round(float(approved[(model.train[name] == value).to_numpy()].mean()), 6)
+        for name, values in SENSITIVE.items()
+        for value in values
+    }
+    return {
+        "features": {name: training_baseline(features[name]).to_dict() for name in FEATURES},
+        "score": training_baseline(scores).to_dict(),
+        "selection_rate": {"overall": round(float(approved.mean()), 6), "by_group": by_group},
+    }

@@ -1,0 +1,137 @@
+"""Personas and shared objects for the whole suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from compliance.choices import EUAIActCategory, RiskTier, Role
+from compliance.models import AIModel, ModelVersion, UserAPIKey
+from compliance.roles import GROUP_NAMES, STAFF_ROLES
+
+
+def make_user(username: str, role: Role | None):
+    user = get_user_model().objects.create_user(
+        username=username,
+        password="correct horse battery staple",
+        email=f"{username}@example.org",
+        is_staff=role in STAFF_ROLES,
+    )
+    if role is not None:
+        user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    return user
+
+
+@pytest.fixture
+def risk_officer(db):
+    return make_user("rita", Role.RISK_OFFICER)
+
+
+@pytest.fixture
+def validator(db):
+    return make_user("victor", Role.VALIDATOR)
+
+
+@pytest.fixture
+def second_validator(db):
+    return make_user("valerie", Role.VALIDATOR)
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("audrey", Role.AUDITOR)
+
+
+@pytest.fixture
+def developer(db):
+    return make_user("devon", Role.DEVELOPER)
+
+
+@pytest.fixture
+def service(db):
+    return make_user("scoring-service", Role.SERVICE)
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("otto", None)
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_(user)`` logs in with a fresh API key of that user."""
+
+    client = APIClient()
+
+    def as_(user):
+        _, key = UserAPIKey.objects.create_key(name="test", user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        return client
+
+    client.as_ = as_
+    return client
+
+
+def input_schema() -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "income": {"type": "number", "title": "Annual income"},
+            "age": {"type": "integer", "minimum": 18},
+        },
+        "required": ["income"],
+    }
+
+
+def bundle(**overrides) -> dict:
+    """Bundle fields of a valid version, as the API takes them."""
+    fields = {
+        "label": "1.0.0",
+        "artifact_uri": "s3://models/credit/1.0.0/model.skops",
+        "artifact_sha256": "a" * 64,
+        "training_data_uri": "s3://data/credit/train-2025.parquet",
+        "training_data_sha256": "b" * 64,
+        "training_row_count": 15000,
+        "training_date_from": "2024-01-01",
+        "training_date_to": "2025-12-31",
+        "feature_pipeline_version": "features-2025.12",
+        "input_schema": input_schema(),
+        "code_commit": "3f2c1e9",
+        "configuration": {"C": 1.0, "max_iter": 500},
+        "evaluation_metrics": {"accuracy": 0.81, "roc_auc": 0.87},
+        "baselines": {},
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def ai_model(db, risk_officer, developer):
+    model = AIModel.objects.create(
+        name="Retail credit scoring",
+        slug="credit-scoring",
+        risk_tier=RiskTier.HIGH,
+        eu_ai_act_category=EUAIActCategory.HIGH_RISK,
+        annex_iii_area="essential_services",
+        sensitive_attributes=["sex", "age_band"],
+        business_owner=risk_officer,
+    )
+    model.developing_team.add(developer)
+    return model
+
+
+@pytest.fixture
+def version(ai_model, developer):
+    fields = bundle()
+    fields["training_date_from"] = dt.date(2024, 1, 1)
+    fields["training_date_to"] = dt.date(2025, 12, 31)
+    return ModelVersion.objects.create(model=ai_model, created_by=developer, **fields)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
