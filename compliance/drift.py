@@ -56,7 +56,9 @@ def baseline_from_dict(data: Mapping[str, Any]) -> NumericBaseline | Categorical
     return NumericBaseline(tuple(edges), tuple(data["proportions"]), data.get("missing", 0.0))
 
 
-def training_baseline(values, *, categorical: bool | None = None, n_bins: int = 10):
+def training_baseline(
+    values, *, categorical: bool | None = None, n_bins: int = 10
+) -> NumericBaseline | CategoricalBaseline:
     """Baseline of a training column: decile bins if numeric, category shares otherwise."""
     values = np.asarray(values)
     if categorical is None:
@@ -132,7 +134,9 @@ def population_stability_index(feature: str, values, baseline) -> FeatureDrift:
     return FeatureDrift(feature, baseline.kind, len(values), psi, psi_band(psi), bins)
 
 
-def feature_drift(current: Mapping[str, Any], baselines: Mapping[str, Any]):
+def feature_drift(
+    current: Mapping[str, Any], baselines: Mapping[str, Any]
+) -> tuple[FeatureDrift, ...]:
     """PSI for every feature that has a baseline; pass the score as one more column."""
     return tuple(
         population_stability_index(name, current[name], baselines[name])

@@ -18,7 +18,8 @@ outcomes (``y_true=None``) only selection rates and demographic parity exist.
 
 Intervals come from a stratified (per-group) percentile bootstrap. Resampling a group's n rows
 with replacement is the same as drawing its four cell counts from multinomial(n, cell
-proportions), so each resample costs O(groups), not O(rows).
+proportions), so each resample costs O(groups), not O(rows). Max - min statistics are biased
+upwards under resampling when groups are small, so their interval can sit above the estimate.
 """
 
 from __future__ import annotations
@@ -142,7 +143,11 @@ class FairnessReport(Serialisable):
 
 
 def encode_groups(values) -> tuple[tuple[str, ...], np.ndarray]:
-    """Sorted group labels and each row's group code (hash-based, vectorised)."""
+    """Sorted group labels and each row's group code.
+
+    ``pd.factorize`` rather than ``np.unique``: hashing beats sorting strings (1M rows: 0.03 s
+    instead of 0.8 s for an object array).
+    """
     codes, uniques = pd.factorize(np.asarray(values), sort=True, use_na_sentinel=False)
     return tuple(str(u) for u in uniques), codes.astype(np.int64)
 

@@ -25,3 +25,26 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return bool(role_of(user) & set(roles))
+
+
+def grant_permissions(apps, role_permissions: dict[str, list[str]]) -> None:
+    """Give each group (created if missing) its ``app_label.codename`` permissions.
+
+    For data migrations: permissions are normally created after all migrations have run, so
+    they are created here first, on the historical models of ``apps``.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )

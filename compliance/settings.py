@@ -174,6 +174,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# The ledger.
+LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
+# Refused with 413 before parsing; a batch of 1,000 typical predictions is about 1 MB.
+LEDGER_MAX_REQUEST_BYTES = env_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
+LEDGER_MAX_BATCH = env_int("LEDGER_MAX_BATCH", 5000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = LEDGER_MAX_REQUEST_BYTES
+
 # Production hardening: on unless DEBUG; each can be switched off explicitly behind a proxy
 # that terminates TLS itself.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connections
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from compliance.choices import EUAIActCategory, RiskTier, Role
 from compliance.models import AIModel, ModelVersion, UserAPIKey
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
+
+# One signing key for the whole run, as production would set it (tests run with DEBUG off).
+os.environ.setdefault(
+    "LEDGER_SIGNING_KEY",
+    Ed25519PrivateKey.generate()
+    .private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    .decode(),
+)
 
 
 def make_user(username: str, role: Role | None):
@@ -135,3 +150,15 @@ def version(ai_model, developer):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    yield
+    # A transactional test ends by emptying the database, roles included; put back what the
+    # migrations created, so the tests after it find the database as migrations left it.
+    marker = item.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("serialized_rollback"):
+        with item.config.stash[blocking_manager_key].unblock():
+            connection = connections["default"]
+            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)

@@ -1,7 +1,8 @@
 """Create the five role groups with their permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from compliance.roles import grant_permissions
 
 ROLE_PERMISSIONS = {
     "Model risk officer": [
@@ -38,26 +39,8 @@ ROLE_PERMISSIONS = {
 }
 
 
-def grant(apps, role_permissions):
-    # Permissions are normally created after all migrations; create them now so they can be
-    # granted here on a fresh database.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in role_permissions.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-
-
 def create_roles(apps, schema_editor):
-    grant(apps, ROLE_PERMISSIONS)
+    grant_permissions(apps, ROLE_PERMISSIONS)
 
 
 def delete_roles(apps, schema_editor):

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("predictions/", views.PredictionIngestView.as_view(), name="prediction-ingest"),
+    path("outcomes/", views.OutcomeIngestView.as_view(), name="outcome-ingest"),
+    path(
+        "predictions/<uuid:event_id>/receipt/",
+        views.ReceiptView.as_view(),
+        name="prediction-receipt",
+    ),
+    path("predictions/<uuid:event_id>/trail/", views.TrailView.as_view(), name="prediction-trail"),
+    path("checkpoints/latest/", views.LatestCheckpointView.as_view(), name="checkpoint-latest"),
+    path(
+        "checkpoints/<int:old_size>/consistency/<int:new_size>/",
+        views.ConsistencyView.as_view(),
+        name="checkpoint-consistency",
+    ),
+]

@@ -1,0 +1,493 @@
+"""Ingest of predictions and outcomes: validate a batch, store it once, return receipts.
+
+A batch is all or nothing: one malformed item refuses the whole batch (400) and every bad item
+is named. A retry of an already stored event id with the same content returns the original
+receipt; the same id with other content is a conflict (409). Inputs that break the version's
+input schema and predictions of a version not approved for its environment are still recorded
+(the prediction happened), flagged, and raise alerts.
+
+This path runs at production rates, so it validates with plain Python, not serializers, and
+writes each table with one multi-row INSERT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import math
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from audit.canonical import canonical_json, sha256_hex
+from compliance.models import ModelVersion
+
+from .ledger import iso, new_entry, raise_alert
+from .models import (
+    Alert,
+    EntryKind,
+    Environment,
+    LedgerEntry,
+    OutcomeRecord,
+    PredictionRecord,
+    SensitiveAttributes,
+)
+
+PREDICTION_FIELDS = {
+    "event_id",
+    "model",
+    "version",
+    "decided_at",
+    "inputs",
+    "output",
+    "explanation",
+    "sensitive",
+    "context",
+}
+OUTCOME_FIELDS = {"outcome_id", "event_id", "outcome", "observed_at", "corrects"}
+
+
+@dataclass
+class BatchRefused(Exception):
+    """The batch was refused as a whole; ``errors`` names each bad item."""
+
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    event_id: str
+    entry_id: int
+    leaf_hash: str
+    duplicate: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "entry_id": self.entry_id,
+            "leaf_hash": self.leaf_hash,
+            "duplicate": self.duplicate,
+        }
+
+
+def serving_is_approved(version: ModelVersion, environment: str) -> bool:
+    """Whether ``version`` is the one approved and deployed for ``environment``.
+
+    Until deployments are recorded (approval workflow), no version is deployed, so every
+    prediction is flagged as coming from an unapproved version.
+    """
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def schema_validator(schema_sha256: str, schema_json: str) -> jsonschema.protocols.Validator:
+    import json
+
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _validator_for(version: ModelVersion):
+    return schema_validator(version.input_schema_sha256, canonical_json(version.input_schema))
+
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment.astimezone(dt.UTC)
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere (the parser refuses them; Python callers might not)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+# ---------------------------------------------------------------------------- predictions
+
+
+@dataclass
+class _Prediction:
+    index: int
+    item: dict[str, Any]
+    event_id: str
+    version: ModelVersion
+    decided_at: dt.datetime
+    environment: str
+    content_sha256: str
+
+
+def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Prediction | None, dict]:
+    errors: dict[str, str] = {}
+    if not isinstance(item, dict):
+        return None, {"item": "Each prediction must be a JSON object."}
+    unknown = set(item) - PREDICTION_FIELDS
+    if unknown:
+        errors["item"] = f"Unknown fields: {', '.join(sorted(unknown))}."
+    event_id = _uuid(item.get("event_id"))
+    if event_id is None:
+        errors["event_id"] = "Required: a UUID that identifies this prediction."
+    for name in ("model", "version"):
+        if not isinstance(item.get(name), str) or not item.get(name):
+            errors[name] = "Required: the model slug and version label that made the prediction."
+    version = versions.get((item.get("model"), item.get("version")))
+    if version is None and "model" not in errors and "version" not in errors:
+        errors["version"] = f"Unknown model version {item['model']} {item['version']}."
+    decided_at = _timestamp(item.get("decided_at"))
+    if decided_at is None:
+        errors["decided_at"] = "Required: an ISO 8601 timestamp with a time zone."
+    if not isinstance(item.get("inputs"), dict):
+        errors["inputs"] = "Required: a JSON object of the model's inputs."
+    output = item.get("output")
+    if not isinstance(output, dict) or "decision" not in output:
+        errors["output"] = 'Required: a JSON object with a "decision" (and usually a "score").'
+    elif "score" in output and not isinstance(output["score"], int | float):
+        errors["output"] = "The score must be a number."
+    for name in ("explanation", "sensitive", "context"):
+        if item.get(name) is not None and not isinstance(item[name], dict):
+            errors[name] = "Must be a JSON object."
+    context = item.get("context") or {}
+    environment = (
+        context.get("environment", Environment.PRODUCTION) if isinstance(context, dict) else None
+    )
+    if environment not in Environment.values:
+        errors["context"] = f"environment must be one of {', '.join(Environment.values)}."
+    if not _finite(item):
+        errors["item"] = "NaN and infinity are not JSON numbers."
+    if errors:
+        return None, errors
+    return (
+        _Prediction(
+            index=index,
+            item=item,
+            event_id=event_id,
+            version=version,
+            decided_at=decided_at,
+            environment=environment,
+            content_sha256=sha256_hex(canonical_json(item)),
+        ),
+        {},
+    )
+
+
+def ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
+    """Store a batch of predictions once; return a receipt per item, in order."""
+    try:
+        return _ingest_predictions(items)
+    except IntegrityError:
+        # A concurrent request stored one of these event ids first: now it is a retry.
+        return _ingest_predictions(items)
+
+
+def _ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
+    keys = {
+        (item.get("model"), item.get("version"))
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("model"), str)
+    }
+    versions = _versions(keys)
+    checked: list[_Prediction] = []
+    errors = []
+    for index, item in enumerate(items):
+        prediction, problems = _check_prediction(index, item, versions)
+        if problems:
+            errors.append({"index": index, "event_id": _event_id_of(item), "errors": problems})
+        else:
+            checked.append(prediction)
+    if errors:
+        raise BatchRefused(400, f"{len(errors)} of {len(items)} items are invalid.", errors)
+
+    existing = {
+        str(p.event_id): p
+        for p in PredictionRecord.objects.filter(
+            event_id__in=[p.event_id for p in checked]
+        ).select_related("entry")
+    }
+    first_in_batch: dict[str, _Prediction] = {}
+    conflicts, new = [], []
+    for p in checked:
+        stored = existing.get(p.event_id)
+        earlier = first_in_batch.get(p.event_id)
+        if stored is not None and stored.content_sha256 != p.content_sha256:
+            conflicts.append(p)
+        elif earlier is not None and earlier.content_sha256 != p.content_sha256:
+            conflicts.append(p)
+        elif stored is None and earlier is None:
+            first_in_batch[p.event_id] = p
+            new.append(p)
+    if conflicts:
+        raise BatchRefused(
+            409,
+            "An event id was already used for a different prediction.",
+            [
+                {
+                    "index": p.index,
+                    "event_id": p.event_id,
+                    "errors": {"event_id": "Already recorded with different content."},
+                }
+                for p in conflicts
+            ],
+        )
+
+    stored_now = _store_predictions(new) if new else {}
+    receipts = []
+    for p in checked:
+        if p.event_id in existing:
+            record = existing[p.event_id]
+            receipts.append(_receipt(p.event_id, record.entry, duplicate=True))
+        else:
+            entry, first = stored_now[p.event_id]
+            receipts.append(_receipt(p.event_id, entry, duplicate=first is not p))
+    return receipts
+
+
+def _versions(keys: set) -> dict:
+    if not keys:
+        return {}
+    slugs = {slug for slug, _ in keys}
+    found = ModelVersion.objects.filter(model__slug__in=slugs).select_related("model")
+    return {(v.model.slug, v.label): v for v in found if (v.model.slug, v.label) in keys}
+
+
+def _event_id_of(item: Any) -> Any:
+    return item.get("event_id") if isinstance(item, dict) else None
+
+
+def _receipt(event_id: str, entry: LedgerEntry, duplicate: bool) -> Receipt:
+    return Receipt(event_id, entry.pk, bytes(entry.leaf_hash).hex(), duplicate)
+
+
+def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _Prediction]]:
+    now = timezone.now()
+    received = iso(now)
+    entries, records, sensitive = [], [], []
+    violations: dict[ModelVersion, int] = {}
+    unapproved: dict[ModelVersion, int] = {}
+    for p in new:
+        item, version = p.item, p.version
+        schema_errors = sorted(
+            (e.message for e in _validator_for(version).iter_errors(item["inputs"])), key=str
+        )[:5]
+        approved = serving_is_approved(version, p.environment)
+        values = item.get("sensitive")
+        salt = os.urandom(16) if values else b""
+        payload = {
+            "event_id": p.event_id,
+            "model": version.model.slug,
+            "version": version.label,
+            "version_manifest_sha256": version.manifest_sha256,
+            "decided_at": iso(p.decided_at),
+            "received_at": received,
+            "inputs": item["inputs"],
+            "output": item["output"],
+            "explanation": item.get("explanation"),
+            "context": item.get("context") or {},
+            "sensitive_sha256": (
+                hashlib.sha256(salt + canonical_json(values)).hexdigest() if values else None
+            ),
+            "schema_violations": schema_errors,
+            "unapproved_version": not approved,
+            "content_sha256": p.content_sha256,
+        }
+        entries.append(new_entry(EntryKind.PREDICTION, payload, now))
+        if schema_errors:
+            violations[version] = violations.get(version, 0) + 1
+        if not approved:
+            unapproved[version] = unapproved.get(version, 0) + 1
+        output = item["output"]
+        records.append(
+            PredictionRecord(
+                event_id=p.event_id,
+                version=version,
+                decided_at=p.decided_at,
+                received_at=now,
+                environment=p.environment,
+                score=output.get("score"),
+                favourable=output["decision"] == version.model.favourable_value,
+                schema_violation=bool(schema_errors),
+                unapproved_version=not approved,
+                content_sha256=p.content_sha256,
+            )
+        )
+        sensitive.append((values, salt))
+
+    with transaction.atomic():
+        LedgerEntry.objects.bulk_create(entries)
+        for entry, record in zip(entries, records, strict=True):
+            record.entry = entry
+        PredictionRecord.objects.bulk_create(records)
+        SensitiveAttributes.objects.bulk_create(
+            SensitiveAttributes(prediction=record, values=values, salt=salt)
+            for record, (values, salt) in zip(records, sensitive, strict=True)
+            if values
+        )
+        for version, count in violations.items():
+            raise_alert(
+                Alert.Kind.SCHEMA_VIOLATION,
+                version,
+                f"Inputs of {version} do not match its input schema (training-serving skew).",
+                count,
+            )
+        for version, count in unapproved.items():
+            raise_alert(
+                Alert.Kind.UNAPPROVED_VERSION,
+                version,
+                f"{version} is serving predictions but is not the approved, deployed version.",
+                count,
+            )
+    return {p.event_id: (entry, p) for p, entry in zip(new, entries, strict=True)}
+
+
+# ---------------------------------------------------------------------------- outcomes
+
+
+def ingest_outcomes(items: Sequence[Any]) -> list[Receipt]:
+    """Store a batch of outcomes once; return a receipt per item (keyed by outcome id)."""
+    try:
+        return _ingest_outcomes(items)
+    except IntegrityError:
+        return _ingest_outcomes(items)
+
+
+def _check_outcome(item: Any) -> dict[str, str]:
+    if not isinstance(item, dict):
+        return {"item": "Each outcome must be a JSON object."}
+    errors = {}
+    unknown = set(item) - OUTCOME_FIELDS
+    if unknown:
+        errors["item"] = f"Unknown fields: {', '.join(sorted(unknown))}."
+    if _uuid(item.get("outcome_id")) is None:
+        errors["outcome_id"] = "Required: a UUID that identifies this outcome."
+    if _uuid(item.get("event_id")) is None:
+        errors["event_id"] = "Required: the event id of the prediction this is the outcome of."
+    if not isinstance(item.get("outcome"), dict):
+        errors["outcome"] = 'Required: a JSON object, e.g. {"label": 1}.'
+    if _timestamp(item.get("observed_at")) is None:
+        errors["observed_at"] = "Required: an ISO 8601 timestamp with a time zone."
+    if item.get("corrects") is not None and _uuid(item["corrects"]) is None:
+        errors["corrects"] = "Must be the outcome id of the outcome this one corrects."
+    if not _finite(item):
+        errors["item"] = "NaN and infinity are not JSON numbers."
+    return errors
+
+
+def _ingest_outcomes(items: Sequence[Any]) -> list[Receipt]:
+    errors = []
+    for index, item in enumerate(items):
+        problems = _check_outcome(item)
+        if problems:
+            errors.append({"index": index, "event_id": _event_id_of(item), "errors": problems})
+    if errors:
+        raise BatchRefused(400, f"{len(errors)} of {len(items)} items are invalid.", errors)
+
+    ids = [str(uuid.UUID(item["outcome_id"])) for item in items]
+    predictions = {
+        str(p.event_id): p
+        for p in PredictionRecord.objects.filter(
+            event_id__in={item["event_id"] for item in items}
+        ).only("id", "event_id")
+    }
+    existing = {
+        str(o.outcome_id): o
+        for o in OutcomeRecord.objects.filter(outcome_id__in=ids).select_related("entry")
+    }
+    corrected_ids = {item["corrects"] for item in items if item.get("corrects")}
+    corrected = {
+        str(o.outcome_id): o for o in OutcomeRecord.objects.filter(outcome_id__in=corrected_ids)
+    }
+    hashes = [sha256_hex(canonical_json(item)) for item in items]
+    batch_ids = set(ids)
+    for index, item in enumerate(items):
+        problems = {}
+        if (
+            item["event_id"] not in predictions
+            and str(uuid.UUID(item["event_id"])) not in predictions
+        ):
+            problems["event_id"] = f"No prediction with event id {item['event_id']} is recorded."
+        target = item.get("corrects")
+        if target and target not in corrected and target not in batch_ids:
+            problems["corrects"] = f"No outcome {target} is recorded."
+        if problems:
+            errors.append({"index": index, "event_id": item["event_id"], "errors": problems})
+    if errors:
+        raise BatchRefused(400, f"{len(errors)} of {len(items)} items are invalid.", errors)
+    conflicts = [
+        {
+            "index": i,
+            "event_id": items[i]["event_id"],
+            "errors": {"outcome_id": "Already recorded with different content."},
+        }
+        for i, oid in enumerate(ids)
+        if oid in existing and existing[oid].content_sha256 != hashes[i]
+    ]
+    if conflicts:
+        raise BatchRefused(
+            409, "An outcome id was already used for a different outcome.", conflicts
+        )
+
+    now = timezone.now()
+    receipts: list[Receipt | None] = [None] * len(items)
+    stored: dict[str, OutcomeRecord] = {}
+    with transaction.atomic():
+        for i, item in enumerate(items):
+            oid = ids[i]
+            if oid in existing or oid in stored:
+                record = existing.get(oid) or stored[oid]
+                receipts[i] = _receipt(oid, record.entry, duplicate=True)
+                continue
+            prediction = predictions.get(str(uuid.UUID(item["event_id"])))
+            payload = {
+                "outcome_id": oid,
+                "event_id": str(prediction.event_id),
+                "outcome": item["outcome"],
+                "observed_at": iso(_timestamp(item["observed_at"])),
+                "received_at": iso(now),
+                "corrects": item.get("corrects"),
+                "content_sha256": hashes[i],
+            }
+            entry = new_entry(EntryKind.OUTCOME, payload, now)
+            entry.save()
+            target = item.get("corrects")
+            record = OutcomeRecord.objects.create(
+                entry=entry,
+                outcome_id=oid,
+                prediction=prediction,
+                label=item["outcome"].get("label"),
+                observed_at=_timestamp(item["observed_at"]),
+                received_at=now,
+                corrects=(corrected.get(target) or stored.get(target)) if target else None,
+                content_sha256=hashes[i],
+            )
+            stored[oid] = record
+            receipts[i] = _receipt(oid, entry, duplicate=False)
+    return receipts

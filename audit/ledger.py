@@ -1,0 +1,112 @@
+"""Writing to the ledger: entries, governance events and alerts.
+
+Every governance action calls :func:`record_event` inside its own transaction, so the action
+and its evidence commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from audit import merkle
+from audit.canonical import canonical_json
+
+from .models import Alert, EntryKind, GovernanceEvent, LedgerEntry
+
+
+def iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def new_entry(kind: str, payload: dict[str, Any], received_at) -> LedgerEntry:
+    """An unsaved entry holding the canonical bytes of ``payload`` and their leaf hash."""
+    canonical = canonical_json({"kind": kind, **payload})
+    return LedgerEntry(
+        kind=kind,
+        received_at=received_at,
+        canonical=canonical,
+        leaf_hash=merkle.leaf_hash(canonical),
+    )
+
+
+def record_event(
+    event_type: str,
+    *,
+    actor=None,
+    obj: models.Model | None = None,
+    model=None,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+) -> GovernanceEvent:
+    """Append a governance event (who did what to which object, and why) to the ledger."""
+    now = timezone.now()
+    actor_name = actor.get_username() if actor is not None else "system"
+    object_type = obj._meta.label if obj is not None else ""
+    object_id = str(obj.pk) if obj is not None else ""
+    object_repr = str(obj)[:300] if obj is not None else ""
+    payload = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "occurred_at": iso(now),
+        "actor": {"id": getattr(actor, "pk", None), "name": actor_name},
+        "model": model.slug if model is not None else None,
+        "object": {"type": object_type, "id": object_id, "repr": object_repr},
+        "before": before,
+        "after": after,
+        "reason": reason,
+    }
+    with transaction.atomic():
+        entry = new_entry(EntryKind.EVENT, payload, now)
+        entry.save()
+        return GovernanceEvent.objects.create(
+            entry=entry,
+            event_type=event_type,
+            occurred_at=now,
+            actor=actor,
+            actor_name=actor_name,
+            model=model,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+
+
+def raise_alert(kind: str, version, message: str, occurrences: int = 1) -> Alert:
+    """Raise (or repeat) an alert for a version; a new alert is also a ledger event."""
+    now = timezone.now()
+    with transaction.atomic():
+        alert = (
+            Alert.objects.select_for_update()
+            .filter(kind=kind, version=version, acknowledged_at__isnull=True)
+            .first()
+        )
+        if alert is not None:
+            Alert.objects.filter(pk=alert.pk).update(
+                occurrences=models.F("occurrences") + occurrences, last_seen=now
+            )
+            return alert
+        alert = Alert.objects.create(
+            kind=kind,
+            model=version.model,
+            version=version,
+            message=message,
+            occurrences=occurrences,
+            first_seen=now,
+            last_seen=now,
+        )
+        record_event(
+            f"alert.{kind}",
+            obj=alert,
+            model=version.model,
+            after={"message": message, "version": version.label},
+            reason=message,
+        )
+        return alert

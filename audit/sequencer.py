@@ -1,0 +1,171 @@
+"""The sequencer: gives acknowledged entries their leaf index and signs checkpoints.
+
+One sequencer at a time per log (a row lock on ``SequencerState`` elects it). Each round, in
+one transaction: take the entries that are final and not yet sequenced, in a deterministic
+order; append them to the Merkle frontier; store the completed subtrees; sign a checkpoint.
+
+"Final" matters on PostgreSQL: ids come from a sequence and commit out of order, so an entry
+with a smaller id can become visible after a larger one, and a reader that keeps "id > last
+seen" would skip it. Every transaction that writes entries holds an advisory lock in shared
+mode (``LEDGER_WRITE_LOCK``); the sequencer takes it exclusively just while it reads what is
+pending. At that moment no writer is in flight, and every id allocated later is larger, so
+"id > watermark" is exact. Writers wait only for that one read. SQLite has a single writer,
+which commits in id order.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit import merkle
+from audit.canonical import canonical_json
+
+from . import signing
+from .models import (
+    LEDGER_WRITE_LOCK,
+    Checkpoint,
+    Leaf,
+    LedgerEntry,
+    SequencerState,
+    TreeNode,
+    node_key,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Sealed:
+    sequenced: int
+    checkpoint: Checkpoint | None
+
+
+def _final_entries(state: SequencerState, limit: int) -> list[tuple[int, bytes]]:
+    """(id, leaf hash) of committed, unsequenced entries, in id order."""
+    pending = "SELECT id, leaf_hash FROM audit_ledgerentry WHERE id > %s ORDER BY id LIMIT %s"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_lock(%s)", [LEDGER_WRITE_LOCK])
+            try:
+                cursor.execute(pending, [state.watermark_id, limit])
+                rows = cursor.fetchall()
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LEDGER_WRITE_LOCK])
+        else:
+            cursor.execute(pending, [state.watermark_id, limit])
+            rows = cursor.fetchall()
+    return [(pk, bytes(h)) for pk, h in rows]
+
+
+def seal_pending(limit: int = BATCH) -> Sealed:
+    """Sequence what is pending (up to ``limit`` entries) and sign a checkpoint for it."""
+    with transaction.atomic():
+        SequencerState.objects.get_or_create(pk=1)
+        state = SequencerState.objects.select_for_update().get(pk=1)
+        rows = _final_entries(state, limit)
+        if not rows:
+            return Sealed(0, None)
+        frontier = (
+            merkle.Frontier.from_dict(state.frontier) if state.frontier else merkle.Frontier()
+        )
+        leaves, nodes = [], []
+        for entry_id, leaf_hash in rows:
+            leaves.append(Leaf(index=frontier.size, entry_id=entry_id))
+            for level, index, digest in frontier.append(leaf_hash):
+                nodes.append(TreeNode(key=node_key(level, index), hash=digest))
+        Leaf.objects.bulk_create(leaves)
+        TreeNode.objects.bulk_create(nodes)
+        state.tree_size = frontier.size
+        state.frontier = frontier.to_dict()
+        state.watermark_id = rows[-1][0]
+        state.save()
+        checkpoint = issue_checkpoint(frontier.size, frontier.root())
+    return Sealed(len(rows), checkpoint)
+
+
+def issue_checkpoint(tree_size: int, root: bytes) -> Checkpoint:
+    checkpoint = Checkpoint(
+        tree_size=tree_size,
+        root_hash=root,
+        issued_at=timezone.now(),
+        log_id=settings.LEDGER_LOG_ID,
+        key_id=signing.key_id(),
+    )
+    checkpoint.signature = signing.sign(canonical_json(checkpoint.statement()))
+    checkpoint.save()
+    return checkpoint
+
+
+def seal_all() -> int:
+    """Sequence everything pending now; the number of entries sequenced."""
+    total = 0
+    while True:
+        sealed = seal_pending()
+        total += sealed.sequenced
+        if sealed.sequenced < BATCH:
+            return total
+
+
+def run(interval: float = 0.2, stop_after: float | None = None) -> None:
+    """Seal pending entries every ``interval`` seconds, for ever (or ``stop_after`` seconds)."""
+    started = time.monotonic()
+    while stop_after is None or time.monotonic() - started < stop_after:
+        try:
+            sealed = seal_pending()
+        except Exception:
+            log.exception("Sequencer round failed; retrying")
+            connection.close()
+            time.sleep(1)
+            continue
+        if sealed.checkpoint is not None:
+            log.info(
+                "Sealed %d entries; tree size %d", sealed.sequenced, sealed.checkpoint.tree_size
+            )
+        if sealed.sequenced < BATCH:
+            time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------- proofs
+
+
+def _nodes(needed: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    keys = {node_key(level, index): (level, index) for level, index in needed}
+    return {
+        keys[node.key]: bytes(node.hash) for node in TreeNode.objects.filter(key__in=list(keys))
+    }
+
+
+def inclusion_proof(leaf_index: int, tree_size: int) -> list[bytes]:
+    needed = merkle.nodes_covering(merkle.inclusion_ranges(leaf_index, tree_size))
+    return merkle.inclusion_proof(leaf_index, tree_size, _nodes(needed))
+
+
+def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    needed = merkle.nodes_covering(merkle.consistency_ranges(old_size, new_size))
+    return merkle.consistency_proof(old_size, new_size, _nodes(needed))
+
+
+def receipt(entry: LedgerEntry) -> dict | None:
+    """The entry's inclusion proof against the latest checkpoint, or None while pending."""
+    leaf = Leaf.objects.filter(entry=entry).first()
+    checkpoint = Checkpoint.objects.order_by("-tree_size").first()
+    if leaf is None or checkpoint is None or checkpoint.tree_size <= leaf.index:
+        return None
+    proof = inclusion_proof(leaf.index, checkpoint.tree_size)
+    return {
+        "entry_id": entry.pk,
+        "leaf_index": leaf.index,
+        "leaf_hash": bytes(entry.leaf_hash).hex(),
+        "canonical": base64.b64encode(bytes(entry.canonical)).decode(),
+        "inclusion_proof": [h.hex() for h in proof],
+        "checkpoint": checkpoint.signed(),
+    }

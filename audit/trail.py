@@ -1,0 +1,58 @@
+"""The full trail of one prediction, in one call: what an auditor asks for first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compliance.api.serializers import ModelVersionSerializer
+
+from . import sequencer
+from .models import GovernanceEvent, PredictionRecord
+
+
+def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[str, Any]:
+    """Record, version bundle, approval state at decision time, outcomes and receipt."""
+    entry = record.entry
+    payload = json.loads(bytes(entry.canonical))
+    version = record.version
+    events = GovernanceEvent.objects.filter(
+        object_type="compliance.ModelVersion",
+        object_id=str(version.pk),
+        occurred_at__lte=record.decided_at,
+    ).order_by("occurred_at")
+    outcomes = [
+        {
+            "outcome_id": str(o.outcome_id),
+            "outcome": json.loads(bytes(o.entry.canonical))["outcome"],
+            "observed_at": o.observed_at,
+            "corrects": str(o.corrects.outcome_id) if o.corrects else None,
+            "entry_id": o.entry_id,
+        }
+        for o in record.outcomes.select_related("entry", "corrects").order_by("received_at")
+    ]
+    corrected = {o["corrects"] for o in outcomes if o["corrects"]}
+    current = [o for o in outcomes if o["outcome_id"] not in corrected]
+    trail = {
+        "event_id": str(record.event_id),
+        "entry_id": entry.pk,
+        "record": payload,
+        "flags": {
+            "schema_violation": record.schema_violation,
+            "unapproved_version": record.unapproved_version,
+        },
+        "version": ModelVersionSerializer(version).data,
+        "approval_at_decision": {
+            "serving_approved": not record.unapproved_version,
+            "events": [
+                {"type": e.event_type, "at": e.occurred_at, "actor": e.actor_name} for e in events
+            ],
+        },
+        "outcome": current[-1] if current else None,
+        "outcomes": outcomes,
+        "receipt": sequencer.receipt(entry) or {"status": "pending"},
+    }
+    if include_sensitive:
+        sensitive = getattr(record, "sensitive", None)
+        trail["sensitive"] = sensitive.values if sensitive is not None else None
+    return trail

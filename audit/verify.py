@@ -1,0 +1,341 @@
+"""Verify an exported Attest ledger, without Django: ``python -m audit.verify DIR
+[--checkpoint FILE ...] [--public-key FILE]``. Needs only the stdlib, ``cryptography`` and the
+pure modules ``audit.merkle`` and ``audit.canonical``.
+
+DIR holds what the exporter writes:
+
+* ``entries.jsonl``: line i is the canonical bytes (RFC 8785) of entry i, then ``\\n``;
+* ``leaf_hashes.txt``: line i is the hex leaf hash of entry i, as the log recorded it;
+* ``checkpoints.jsonl``: one signed checkpoint per line, in issue order: ``{"statement":
+  {"log_id", "tree_size", "root_hash", "issued_at", "key_id"}, "signature": base64}``, the
+  signature being Ed25519 over ``canonical_json(statement)``;
+* ``public_key.pem``: the log's public key. Pin your own copy with ``--public-key``.
+
+``--checkpoint FILE`` gives checkpoints (same JSON lines) that you exported earlier and kept
+elsewhere: they catch a log that rewrote its history, or cut its tail, and re-signed the rest.
+
+The checks, stopping at the first failure (exit code 1; 2 when the input is unusable):
+
+1. every checkpoint in DIR is signed by the key; tree sizes never decrease; one root per size;
+2. every entry's bytes hash to the leaf hash the log recorded for it;
+3. the Merkle root of the first ``tree_size`` entries is each checkpoint's root, and no
+   checkpoint covers more entries than the export holds (a truncated tail);
+4. the same for each ``--checkpoint``: signature, then root, then truncation;
+5. consecutive checkpoints are then consistent by construction: all their roots were
+   recomputed from one sequence of leaves, so each signed tree extends the one before.
+
+Steps 2 to 4 read the two files once, together, in 1 MiB chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from binascii import b2a_hex
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice, zip_longest
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.canonical import canonical_json, sha256_hex
+from audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
+
+ENTRIES, LEAF_HASHES = "entries.jsonl", "leaf_hashes.txt"
+CHECKPOINTS, PUBLIC_KEY = "checkpoints.jsonl", "public_key.pem"
+
+
+@dataclass
+class VerificationResult:
+    ok: bool
+    entries: int  # entries read (up to the failure, if any)
+    checkpoints: int  # checkpoints verified
+    message: str  # the summary, or the first failure
+    first_bad_entry: int | None  # lowest index known modified or missing; None if not known
+    seconds: float
+    exit_code: int = 0  # 0 verified, 1 verification failed, 2 unusable input
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Unusable(Exception):
+    """The input cannot be read as an export (exit code 2)."""
+
+
+class _Failed(Exception):
+    """Verification failed (exit code 1)."""
+
+    def __init__(self, message: str, first_bad_entry: int | None = None) -> None:
+        super().__init__(message)
+        self.first_bad_entry = first_bad_entry
+
+
+@dataclass(frozen=True)
+class _Checkpoint:
+    name: str  # "signed checkpoint #3", "the checkpoint kept in FILE line 1"
+    statement: dict
+    signed: bytes  # canonical_json(statement): what the signature covers
+    signature: bytes
+    size: int
+    root: bytes
+
+    def __str__(self) -> str:
+        return f"{self.name} (tree size {self.size}, issued {self.statement['issued_at']})"
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """Yield the lines of a file without their newline, reading 1 MiB at a time."""
+    with open(path, "rb") as f:
+        rest = b""
+        while chunk := f.read(1 << 20):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+    if rest:
+        yield rest  # a last line without its newline
+
+
+def _recorded(line: bytes, number: int | None = None) -> bytes | None:
+    """Parse a line of leaf_hashes.txt; if it is no hash, raise (number given) or return None."""
+    try:
+        digest = bytes.fromhex(line.decode("ascii"))
+        if len(digest) == 32:
+            return digest
+    except ValueError:
+        pass
+    if number is None:
+        return None
+    raise _Unusable(f"{LEAF_HASHES} line {number}: not a SHA-256 hash in hex: {line[:80]!r}")
+
+
+def _load_key(pem: bytes | str, source: str) -> tuple[Ed25519PublicKey, str]:
+    try:
+        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise _Unusable(f"{source}: not a PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise _Unusable(f"{source}: not an Ed25519 public key")
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return key, sha256_hex(raw)
+
+
+def _read_checkpoints(path: Path, name: str) -> list[_Checkpoint]:
+    """Parse one checkpoint per non-blank line; ``name`` is formatted with the line number."""
+    checkpoints = []
+    for number, line in enumerate(_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            st = obj["statement"]
+            signature = base64.b64decode(obj["signature"], validate=True)
+            cp = _Checkpoint(
+                name.format(number), st, canonical_json(st), signature, st["tree_size"],
+                bytes.fromhex(st["root_hash"]),
+            )  # fmt: skip
+            if type(cp.size) is not int or cp.size < 0 or len(cp.root) != 32:
+                raise ValueError("tree_size must be a whole number, root_hash 32 bytes")
+            if not all(isinstance(st[k], str) for k in ("log_id", "issued_at", "key_id")):
+                raise ValueError("log_id, issued_at and key_id must be strings")
+        except (ValueError, TypeError, KeyError) as exc:  # includes JSON and base64 errors
+            raise _Unusable(f"{path} line {number}: not a signed checkpoint ({exc!r})") from None
+        checkpoints.append(cp)
+    return checkpoints
+
+
+def _check_signature(cp: _Checkpoint, key: Ed25519PublicKey, key_id: str) -> None:
+    if cp.statement["key_id"] != key_id:
+        raise _Failed(
+            f"{cp} names key {cp.statement['key_id']}, but the key in use is {key_id}: "
+            "it was signed by another key (or the wrong public key was given)"
+        )
+    try:
+        key.verify(cp.signature, cp.signed)
+    except InvalidSignature:
+        raise _Failed(f"{cp} has an invalid signature: it was altered or forged") from None
+
+
+def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key_id: str) -> None:
+    """Step 1: signatures, one log, sizes never decreasing, one root per size."""
+    by_size: dict[int, _Checkpoint] = {}
+    for previous, cp in zip([None, *cps], cps, strict=False):
+        _check_signature(cp, key, key_id)
+        if cp.statement["log_id"] != cps[0].statement["log_id"]:
+            raise _Failed(f"{cp} is for log {cp.statement['log_id']!r}, {cps[0]} for another")
+        if previous and cp.size < previous.size:
+            raise _Failed(f"{cp} comes after {previous}: tree sizes must never decrease")
+        first = by_size.setdefault(cp.size, cp)
+        if first.root != cp.root:
+            raise _Failed(f"{first} and {cp} sign different roots for one size: a forked log")
+
+
+def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes]]:
+    """Step 2, and step 3's reading: check each entry against its recorded leaf hash; return
+    the number of entries and the Merkle root at each size in ``stops`` that exists."""
+    roots = {0: EMPTY_ROOT}
+    pending = sorted(set(stops) - {0}, reverse=True)
+    stop = pending.pop() if pending else -1
+    frontier = Frontier()
+    append = frontier.append
+    entries, recorded = _lines(directory / ENTRIES), _lines(directory / LEAF_HASHES)
+    n = 0
+    for n, (line, record) in enumerate(zip_longest(entries, recorded), 1):
+        if line is None or record is None:  # one file ended before the other
+            short, missing = n - 1, ENTRIES if line is None else LEAF_HASHES
+            long = n + sum(1 for _ in (recorded if line is None else entries))
+            counts = (short, long) if line is None else (long, short)
+            raise _Failed(
+                f"{ENTRIES} has {counts[0]} entries but {LEAF_HASHES} records {counts[1]}: "
+                f"entries {short} to {long - 1} are missing from {missing}",
+                short,
+            )
+        h = leaf_hash(line)
+        if b2a_hex(h) != record and _recorded(record, n) != h:
+            raise _mismatch(directory, n - 1)
+        append(h)
+        if n == stop:
+            roots[n] = frontier.root()
+            stop = pending.pop() if pending else -1
+    return n, roots
+
+
+def _mismatch(directory: Path, i: int) -> _Failed:
+    """Describe entry ``i``, the first whose bytes do not hash to what the log recorded."""
+    lines = list(islice(_lines(directory / ENTRIES), i, i + 2))
+    got = [leaf_hash(line) for line in lines] + [None]
+    want = [_recorded(r) for r in islice(_lines(directory / LEAF_HASHES), i, i + 2)] + [None]
+    where = f"{ENTRIES} line {i + 1}"
+    if got[0] == want[1] and got[1] == want[0]:
+        return _Failed(f"entries {i} and {i + 1} were swapped ({where} and the next)", i)
+    if got[0] == want[1]:
+        return _Failed(
+            f"entry {i} was deleted: {where} holds what the log recorded as entry {i + 1}", i
+        )
+    if got[1] == want[0]:
+        return _Failed(f"an entry was inserted before entry {i}, at {where}", i)
+    try:
+        json.loads(lines[0])
+        note = ""
+    except ValueError:
+        note = "; they are not even valid UTF-8 JSON"
+    return _Failed(
+        f"entry {i} was modified: its bytes hash to {got[0].hex()}, the log recorded "
+        f"{want[0].hex()} ({where}{note})",
+        i,
+    )
+
+
+def _check_root(
+    cp: _Checkpoint, entries: int, roots: dict[int, bytes], start: int, kept: bool
+) -> None:
+    """Steps 3 and 4 for one checkpoint: truncation, then its root."""
+    if cp.size > entries:
+        raise _Failed(
+            f"the ledger has {entries} entries but {cp.name} (signed "
+            f"{cp.statement['issued_at']}) covers {cp.size}: the tail was truncated",
+            entries,
+        )
+    if roots[cp.size] != cp.root:
+        raise _Failed(
+            f"entries up to {cp.size} do not match {cp}: an entry in [{start}, {cp.size}) was "
+            "modified, deleted, inserted or reordered"
+            + (" after you kept it: the log rewrote its history" if kept else "")
+        )
+
+
+def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> VerificationResult:
+    """Verify the export in ``path``. ``extra_checkpoints`` are files of checkpoint lines kept
+    earlier; ``public_key_pem`` (bytes or str) pins the log's key instead of DIR's copy."""
+    started = time.perf_counter()
+    directory, warnings, entries = Path(path), [], 0
+    own: list[_Checkpoint] = []
+    kept: list[_Checkpoint] = []
+    try:
+        if public_key_pem is None:
+            public_key_pem = (directory / PUBLIC_KEY).read_bytes()
+            warnings.append(
+                f"the public key comes from {directory / PUBLIC_KEY} only: whoever can rewrite "
+                "the export can replace it; pin the key you obtained independently "
+                "(--public-key FILE)"
+            )
+        key, key_id = _load_key(public_key_pem, "public key")
+        own = _read_checkpoints(directory / CHECKPOINTS, "signed checkpoint #{}")
+        for f in extra_checkpoints:
+            kept += _read_checkpoints(Path(f), f"the checkpoint kept in {f} line {{}}")
+        _check_export_checkpoints(own, key, key_id)  # 1
+        entries, roots = _scan(directory, [cp.size for cp in own + kept])  # 2
+        for previous, cp in zip([None, *own], own, strict=False):  # 3
+            _check_root(cp, entries, roots, previous.size if previous else 0, kept=False)
+        verified = [0]
+        for cp in kept:  # 4
+            _check_signature(cp, key, key_id)
+            if own and cp.statement["log_id"] != own[0].statement["log_id"]:
+                raise _Failed(f"{cp} is for log {cp.statement['log_id']!r}, not this export's")
+            start = max(size for size in verified if size <= cp.size)
+            _check_root(cp, entries, roots, start, kept=True)
+            verified.append(cp.size)
+    except (_Unusable, OSError) as exc:
+        if isinstance(exc, OSError):
+            exc = f"cannot read {exc.filename}: {exc.strerror}"
+        seconds = time.perf_counter() - started
+        return VerificationResult(False, entries, 0, str(exc), None, seconds, 2, warnings)
+    except _Failed as exc:
+        bad, seconds = exc.first_bad_entry, time.perf_counter() - started
+        count = entries or (bad or 0)
+        return VerificationResult(False, count, 0, str(exc), bad, seconds, 1, warnings)
+    seconds = time.perf_counter() - started
+    latest = max(own, key=lambda cp: cp.size, default=None)
+    covered = latest.size if latest else 0
+    if covered < entries:
+        warnings.append(f"entries {covered} to {entries - 1} are covered by no signed checkpoint")
+    lines = [
+        f"verified {entries:,} entries, {len(own)} signed checkpoints in the export"
+        + (f" and {len(kept)} kept checkpoints" if kept else ""),
+        f"latest: tree size {latest.size}, root {latest.root.hex()}, issued "
+        f"{latest.statement['issued_at']}, log {latest.statement['log_id']!r}"
+        if latest
+        else "latest: no signed checkpoint in the export",
+        f"key id: {key_id}",
+        "consistency: every root was recomputed from the same leaves, so each signed tree "
+        "extends the one before it",
+        f"time: {seconds:.2f} s ({entries / seconds if seconds else 0:,.0f} entries/s)",
+    ]
+    checked = len(own) + len(kept)
+    return VerificationResult(True, entries, checked, "\n".join(lines), None, seconds, 0, warnings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m audit.verify", description="Verify an exported Attest ledger."
+    )
+    parser.add_argument("directory", help="the export: entries.jsonl, leaf_hashes.txt, ...")
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE")
+    parser.add_argument("--public-key", metavar="FILE", help="the log's key, obtained apart")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    pem = None
+    if args.public_key:
+        try:
+            pem = Path(args.public_key).read_bytes()
+        except OSError as exc:
+            print(f"cannot verify: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return 2
+    result = verify_directory(args.directory, args.checkpoint, pem)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if result.exit_code == 2:
+        print(f"cannot verify: {result.message}", file=sys.stderr)
+    else:
+        print(result.message if result.ok else f"VERIFICATION FAILED: {result.message}")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
