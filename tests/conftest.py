@@ -153,8 +153,10 @@ def _fast_password_hashing(settings):
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item):
+def pytest_runtest_teardown(item, nextitem):
     yield
+    if nextitem is None:
+        return  # the session is over and the test database gone
     # A transactional test ends by emptying the database, roles included; put back what the
     # migrations created, so the tests after it find the database as migrations left it.
     marker = item.get_closest_marker("django_db")

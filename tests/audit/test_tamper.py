@@ -1,0 +1,113 @@
+"""Tamper drills: a superuser edits the ledger with the triggers off; the verifier catches it."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from audit.ledger import new_entry, record_event
+from audit.models import Leaf, LedgerEntry, VerificationRun
+from audit.sequencer import seal_all
+from tests.audit.conftest import committed
+
+pytestmark = committed
+TABLES = ["audit_ledgerentry", "audit_leaf", "audit_checkpoint", "audit_governanceevent"]
+
+
+def sql(statement: str, params=()) -> None:
+    """Run as the database superuser with the append-only triggers out of the way."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        else:
+            for table in TABLES:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        cursor.execute(statement, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = origin")
+
+
+def verify(*args) -> str:
+    out = StringIO()
+    call_command("verify_ledger", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def ledger(db):
+    """20 events sealed in two checkpoints (10 and 20); returns the entries in leaf order."""
+    for n in range(10):
+        record_event("drill.event", reason=f"event {n}")
+    seal_all()
+    for n in range(10, 20):
+        record_event("drill.event", reason=f"event {n}")
+    seal_all()
+    return [leaf.entry for leaf in Leaf.objects.select_related("entry").order_by("index")]
+
+
+def failure(*args) -> str:
+    with pytest.raises(CommandError) as failed:
+        verify(*args)
+    assert VerificationRun.objects.latest().ok is False
+    return str(failed.value)
+
+
+def test_an_untouched_ledger_verifies(ledger):
+    assert "verified 20 entries" in verify()
+    assert VerificationRun.objects.latest().ok is True
+
+
+def test_a_modified_payload_is_named(ledger):
+    entry = ledger[7]
+    forged = bytes(entry.canonical).replace(b"event 7", b"event 8")
+    sql("UPDATE audit_ledgerentry SET canonical = %s WHERE id = %s", [forged, entry.pk])
+    assert "entry 7 was modified" in failure()
+
+
+def test_a_payload_rewritten_with_its_leaf_hash_is_caught_by_the_signed_root(ledger):
+    entry = ledger[12]
+    forged = new_entry("event", {"reason": "nothing to see"}, entry.received_at)
+    sql(
+        "UPDATE audit_ledgerentry SET canonical = %s, leaf_hash = %s WHERE id = %s",
+        [bytes(forged.canonical), bytes(forged.leaf_hash), entry.pk],
+    )
+    assert "[10, 20)" in failure()
+
+
+def test_reordered_entries_are_caught(ledger):
+    a, b = ledger[3], ledger[4]
+    sql("UPDATE audit_leaf SET entry_id = -1 WHERE entry_id = %s", [a.pk])
+    sql("UPDATE audit_leaf SET entry_id = %s WHERE entry_id = %s", [a.pk, b.pk])
+    sql("UPDATE audit_leaf SET entry_id = %s WHERE entry_id = -1", [b.pk])
+    assert "entry 3" in failure() or "[0, 10)" in failure()
+
+
+def test_a_deleted_entry_is_caught(ledger):
+    sql('DELETE FROM audit_leaf WHERE "index" = 5')
+    message = failure()
+    assert "leaf 5 is missing" in message
+
+
+def test_an_inserted_entry_is_caught(ledger):
+    intruder = new_entry("event", {"reason": "backdated approval"}, ledger[0].received_at)
+    intruder.save()
+    sql('UPDATE audit_leaf SET "index" = "index" + 1000 WHERE "index" >= 5')
+    sql('INSERT INTO audit_leaf ("index", entry_id) VALUES (5, %s)', [intruder.pk])
+    sql('UPDATE audit_leaf SET "index" = "index" - 999 WHERE "index" >= 1000')
+    assert LedgerEntry.objects.count() == 21
+    failure()
+
+
+def test_a_truncated_tail_is_caught_against_a_checkpoint_kept_elsewhere(ledger, tmp_path):
+    kept = tmp_path / "checkpoint.json"
+    call_command("export_checkpoint", "--out", str(kept), stdout=StringIO())
+    tail = [e.pk for e in ledger[15:]]
+    sql('DELETE FROM audit_leaf WHERE "index" >= 15')
+    sql(f"DELETE FROM audit_governanceevent WHERE entry_id IN ({','.join(map(str, tail))})")
+    sql(f"DELETE FROM audit_ledgerentry WHERE id IN ({','.join(map(str, tail))})")
+    sql("DELETE FROM audit_checkpoint WHERE tree_size > 15")
+    assert "truncated" in failure("--checkpoint", str(kept))
