@@ -17,13 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo
-	@echo "Admin:  http://$(HOST):$(PORT)/admin/"
-	@echo "API:    http://$(HOST):$(PORT)/api/v1/   (OpenAPI UI: http://$(HOST):$(PORT)/api/schema/ui/)"
-	@echo "Stop with Ctrl-C."
-	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload
+	HOST=$(HOST) PORT=$(PORT) bin/demo
 
 test: install
 	$(BIN)/pytest -n 2

@@ -147,3 +147,12 @@ def baselines(model: TrainedModel) -> dict[str, Any]:
         "score": training_baseline(scores).to_dict(),
         "selection_rate": {"overall": round(float(approved.mean()), 6), "by_group": by_group},
     }
+
+
+def load_pipeline(version) -> Pipeline:
+    """Load a version's skops artifact after checking it is the file the bundle pins."""
+    path = Path(version.artifact_uri.removeprefix("file://"))
+    if sha256_file(path) != version.artifact_sha256:
+        raise ValueError(f"{path} does not match the artifact SHA-256 of {version}.")
+    # skops refuses any type it does not trust by default; nothing here executes code on load.
+    return sio.load(path)

@@ -114,4 +114,8 @@ class Command(BaseCommand):
         # The key is shown only once, so every run issues a fresh one and revokes the old.
         UserAPIKey.objects.filter(user=user, name=DEMO_KEY_NAME).update(revoked=True)
         _, key = UserAPIKey.objects.create_key(name=DEMO_KEY_NAME, user=user)
+        # demo_traffic logs through the client with it; the file is the demo's only copy.
+        path = settings.DATA_DIR / "demo-api-key"
+        path.touch(mode=0o600)
+        path.write_text(key + "\n")
         return key
