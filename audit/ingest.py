@@ -354,16 +354,20 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
         for version, count in violations.items():
             raise_alert(
                 Alert.Kind.SCHEMA_VIOLATION,
-                version,
-                f"Inputs of {version} do not match its input schema (training-serving skew).",
-                count,
+                model=version.model,
+                version=version,
+                message=f"Inputs of {version} do not match its input schema "
+                "(training-serving skew).",
+                occurrences=count,
             )
         for version, count in unapproved.items():
             raise_alert(
                 Alert.Kind.UNAPPROVED_VERSION,
-                version,
-                f"{version} is serving predictions but is not the approved, deployed version.",
-                count,
+                model=version.model,
+                version=version,
+                message=f"{version} is serving predictions but is not the approved, deployed "
+                "version.",
+                occurrences=count,
             )
     return {p.event_id: (entry, p) for p, entry in zip(new, entries, strict=True)}
 

@@ -79,13 +79,20 @@ def record_event(
         )
 
 
-def raise_alert(kind: str, version, message: str, occurrences: int = 1) -> Alert:
-    """Raise (or repeat) an alert for a version; a new alert is also a ledger event."""
+def raise_alert(
+    kind: str, *, model, message: str, version=None, subject: str = "", occurrences: int = 1
+) -> Alert:
+    """Raise an alert, or count one more occurrence of the same open alert.
+
+    ``subject`` tells alerts of one kind apart (defaults to the version label): one alert per
+    breach, not one per run. A new alert is also a governance event in the ledger.
+    """
     now = timezone.now()
+    subject = subject or (version.label if version is not None else "")
     with transaction.atomic():
         alert = (
             Alert.objects.select_for_update()
-            .filter(kind=kind, version=version, acknowledged_at__isnull=True)
+            .filter(kind=kind, model=model, subject=subject, acknowledged_at__isnull=True)
             .first()
         )
         if alert is not None:
@@ -95,8 +102,9 @@ def raise_alert(kind: str, version, message: str, occurrences: int = 1) -> Alert
             return alert
         alert = Alert.objects.create(
             kind=kind,
-            model=version.model,
+            model=model,
             version=version,
+            subject=subject,
             message=message,
             occurrences=occurrences,
             first_seen=now,
@@ -105,8 +113,8 @@ def raise_alert(kind: str, version, message: str, occurrences: int = 1) -> Alert
         record_event(
             f"alert.{kind}",
             obj=alert,
-            model=version.model,
-            after={"message": message, "version": version.label},
+            model=model,
+            after={"message": message, "subject": subject, "occurrences": occurrences},
             reason=message,
         )
         return alert

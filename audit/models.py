@@ -307,19 +307,26 @@ class SequencerState(models.Model):
 class Alert(models.Model):
     """An alert raised by the ledger or the monitors, open until someone acknowledges it.
 
-    One row per open (kind, version): repeats increase ``occurrences`` rather than flooding.
-    Raising it writes a governance event.
+    One row per open (kind, model, subject) — the subject says what it is about, e.g. a version
+    label or "sex=F": repeats increase ``occurrences`` rather than flooding. Raising it writes a
+    governance event.
     """
 
     class Kind(models.TextChoices):
         SCHEMA_VIOLATION = "schema_violation", "Inputs do not match the input schema"
         UNAPPROVED_VERSION = "unapproved_version", "Unapproved version serving"
+        REVALIDATION_OVERDUE = "revalidation_overdue", "Revalidation overdue"
+        FAIRNESS_BREACH = "fairness_breach", "Fairness threshold breached"
+        DRIFT_BREACH = "drift_breach", "Drift threshold breached"
+        PERFORMANCE_BREACH = "performance_breach", "Performance threshold breached"
+        EXPLANATION_MISMATCH = "explanation_mismatch", "Explanation does not add up"
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="alerts")
     version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, null=True, related_name="alerts"
     )
+    subject = models.CharField(max_length=200, blank=True)
     message = models.TextField()
     occurrences = models.PositiveBigIntegerField(default=1)
     first_seen = models.DateTimeField()
@@ -332,9 +339,9 @@ class Alert(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "version"],
+                fields=["kind", "model", "subject"],
                 condition=models.Q(acknowledged_at__isnull=True),
-                name="one_open_alert_per_kind_and_version",
+                name="one_open_alert_per_subject",
             )
         ]
 
