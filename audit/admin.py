@@ -1,0 +1,156 @@
+"""The ledger in the admin: read-only for everybody, searchable, with the latest checkpoint
+and the last verification result on the list pages."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import (
+    Alert,
+    Checkpoint,
+    GovernanceEvent,
+    LedgerEntry,
+    OutcomeRecord,
+    PredictionRecord,
+    VerificationRun,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nobody adds, changes or deletes ledger rows here, superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "latest_checkpoint": Checkpoint.objects.order_by("-tree_size").first(),
+            "last_verification": VerificationRun.objects.order_by("-ran_at").first(),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+def pretty(canonical: bytes) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(json.loads(bytes(canonical)), indent=2))
+
+
+@admin.register(PredictionRecord)
+class PredictionRecordAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/audit/ledger_change_list.html"
+    list_display = [
+        "event_id",
+        "version",
+        "decided_at",
+        "environment",
+        "score",
+        "favourable",
+        "schema_violation",
+        "unapproved_version",
+    ]
+    list_filter = [
+        "version__model",
+        "version",
+        "environment",
+        "schema_violation",
+        "unapproved_version",
+        ("decided_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["=event_id", "version__model__slug", "version__label"]
+    date_hierarchy = "decided_at"
+    list_select_related = ["version", "version__model"]
+    show_full_result_count = False  # counting millions of rows on every page is slow
+    fields = [
+        "event_id",
+        "version",
+        "decided_at",
+        "received_at",
+        "environment",
+        "entry_id",
+        "leaf_hash",
+        "payload",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="leaf hash")
+    def leaf_hash(self, obj: PredictionRecord) -> str:
+        return obj.entry.leaf_hash_hex
+
+    @admin.display(description="what was logged (canonical bytes)")
+    def payload(self, obj: PredictionRecord) -> str:
+        return pretty(obj.entry.canonical)
+
+
+@admin.register(OutcomeRecord)
+class OutcomeRecordAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/audit/ledger_change_list.html"
+    list_display = ["outcome_id", "prediction", "label", "observed_at", "corrects"]
+    search_fields = ["=outcome_id", "=prediction__event_id"]
+    list_filter = [("observed_at", admin.DateFieldListFilter)]
+    show_full_result_count = False
+
+
+@admin.register(GovernanceEvent)
+class GovernanceEventAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/audit/ledger_change_list.html"
+    list_display = ["occurred_at", "event_type", "actor_name", "model", "object_repr", "reason"]
+    list_filter = ["event_type", "model", ("occurred_at", admin.DateFieldListFilter)]
+    search_fields = ["event_type", "actor_name", "object_repr", "reason", "object_id"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/audit/ledger_change_list.html"
+    list_display = ["id", "kind", "received_at", "leaf_hash_hex"]
+    list_filter = ["kind"]
+    show_full_result_count = False
+    fields = ["kind", "received_at", "leaf_hash_hex", "payload"]
+    readonly_fields = fields
+
+    @admin.display(description="canonical bytes")
+    def payload(self, obj: LedgerEntry) -> str:
+        return pretty(obj.canonical)
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["tree_size", "issued_at", "root_hex", "key_id", "log_id"]
+
+    @admin.display(description="root hash")
+    def root_hex(self, obj: Checkpoint) -> str:
+        return bytes(obj.root_hash).hex()
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ReadOnlyAdmin):
+    list_display = ["ran_at", "ok", "entries", "checkpoints", "summary"]
+    list_filter = ["ok"]
+
+    @admin.display(description="result")
+    def summary(self, obj: VerificationRun) -> str:
+        return obj.message.splitlines()[0] if obj.message else ""
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = [
+        "kind",
+        "model",
+        "subject",
+        "occurrences",
+        "first_seen",
+        "last_seen",
+        "acknowledged_at",
+    ]
+    list_filter = ["kind", "model", ("acknowledged_at", admin.EmptyFieldListFilter)]
+    search_fields = ["message", "subject"]
