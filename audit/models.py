@@ -363,3 +363,16 @@ class VerificationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{'verified' if self.ok else 'FAILED'} {self.ran_at:%Y-%m-%d %H:%M}"
+
+
+# The tables no one may change: triggers guard them, and the application's database role is
+# granted only SELECT and INSERT on them (``manage.py grant_app_role``).
+LEDGER_MODELS = (
+    LedgerEntry,
+    PredictionRecord,
+    OutcomeRecord,
+    GovernanceEvent,
+    Leaf,
+    TreeNode,
+    Checkpoint,
+)
