@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -152,15 +154,60 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return (
+        "transactional_db" in names
+        or "live_server" in names
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+
+
+def _append_only_triggers(create: bool) -> None:
+    """Drop or recreate the ledger's SQLite triggers, with the migration's own code."""
+    migration = importlib.import_module("audit.migrations.0002_append_only")
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(
+            connection=connection, execute=lambda sql, params=None: cursor.execute(sql)
+        )
+        migration.backwards(None, editor)
+        if create:
+            migration.forwards(None, editor)
+
+
+@pytest.fixture(autouse=True)
+def _ledger_reset_after_transactional_tests(request):
+    """A transactional test ends by emptying every table, which the ledger's triggers refuse.
+
+    As the database superuser they are switched off for that clean-up only (PostgreSQL: replica
+    mode for the session, which Django closes afterwards; SQLite: dropped, then recreated by
+    ``pytest_runtest_teardown`` below).
+    """
+    if not _transactional(request.node):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # its teardown (the flush) then runs after ours
+    yield
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    else:
+        _append_only_triggers(create=False)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     yield
-    if nextitem is None:
-        return  # the session is over and the test database gone
-    # A transactional test ends by emptying the database, roles included; put back what the
-    # migrations created, so the tests after it find the database as migrations left it.
-    marker = item.get_closest_marker("django_db")
-    if marker and marker.kwargs.get("serialized_rollback"):
-        with item.config.stash[blocking_manager_key].unblock():
-            connection = connections["default"]
-            connection.creation.deserialize_db_from_string(connection._test_serialized_contents)
+    if nextitem is None or not _transactional(item):
+        return  # nothing was emptied, or the session is over and the test database gone
+    # Put back what the migrations created (triggers, roles), as the next test expects.
+    with item.config.stash[blocking_manager_key].unblock():
+        connection = connections["default"]
+        if connection.vendor == "sqlite":
+            _append_only_triggers(create=True)
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents:
+            connection.creation.deserialize_db_from_string(contents)

@@ -5,7 +5,6 @@ import os
 import uuid
 
 import pytest
-from django.db import connection
 
 from compliance.models import ModelVersion
 
@@ -53,21 +52,8 @@ def at(day: int) -> dt.datetime:
     return dt.datetime(2026, 11, day, tzinfo=dt.UTC)
 
 
-# On PostgreSQL the sequencer only takes entries of committed transactions (that is its
-# guarantee), so tests that seal must commit for real: transactional tests. Their clean-up
-# truncates every table, which the ledger's triggers refuse; as the superuser they are switched
-# off for that clean-up only (see ``ledger_cleanup``), and the connection is closed afterwards.
+# On PostgreSQL the sequencer only seals what other transactions committed (that is its
+# guarantee), so tests that seal commit for real there: transactional tests (see
+# tests/conftest.py for how their clean-up gets past the append-only triggers).
 POSTGRES = bool(os.environ.get("DATABASE_URL"))
 committed = pytest.mark.django_db(transaction=POSTGRES, serialized_rollback=POSTGRES)
-
-
-@pytest.fixture(autouse=True)
-def ledger_cleanup(request):
-    marker = request.node.get_closest_marker("django_db")
-    if not (POSTGRES and marker and marker.kwargs.get("transaction")):
-        yield
-        return
-    request.getfixturevalue("_django_db_helper")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")

@@ -1,0 +1,58 @@
+"""The Python client against the real Attest server: nothing lost, nothing stored twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from attest_client import AttestClient
+from audit.models import OutcomeRecord, PredictionRecord
+from compliance.models import UserAPIKey
+from tests.audit.conftest import prediction
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_the_client_logs_predictions_and_outcomes_to_a_live_server(live_server, service, version):
+    _, key = UserAPIKey.objects.create_key(name="live", user=service)
+    with AttestClient(live_server.url, key, batch_size=40, flush_interval=0.05) as client:
+        ids = []
+        for _ in range(150):
+            item = prediction()
+            ids.append(
+                client.log_prediction(
+                    model=item["model"],
+                    version=item["version"],
+                    inputs=item["inputs"],
+                    output=item["output"],
+                    sensitive=item["sensitive"],
+                    context=item["context"],
+                )
+            )
+        for event_id in ids[:50]:
+            client.log_outcome(event_id=event_id, outcome={"label": 1})
+        assert client.flush(timeout=60)
+        stats = client.stats
+    assert stats.acknowledged == 200 and stats.rejected == 0 and stats.dropped == 0
+    assert PredictionRecord.objects.count() == 150
+    assert OutcomeRecord.objects.count() == 50
+
+
+def test_refused_items_are_reported_and_the_rest_stored(live_server, service, version):
+    _, key = UserAPIKey.objects.create_key(name="live", user=service)
+    with AttestClient(live_server.url, key, batch_size=10, flush_interval=0.05) as client:
+        client.log_prediction(
+            model="credit-scoring",
+            version="1.0.0",
+            inputs={"income": 1.0},
+            output={"score": 0.5, "decision": 1},
+        )
+        client.log_prediction(
+            model="credit-scoring",
+            version="9.9.9",
+            inputs={"income": 1.0},
+            output={"score": 0.5, "decision": 1},
+        )
+        client.flush(timeout=30)
+        rejected = client.rejected
+    assert PredictionRecord.objects.count() == 1
+    assert len(rejected) == 1 and "9.9.9" in str(rejected[0].errors)
