@@ -81,12 +81,9 @@ class Receipt:
 
 
 def serving_is_approved(version: ModelVersion, environment: str) -> bool:
-    """Whether ``version`` is the one approved and deployed for ``environment``.
-
-    Until deployments are recorded (approval workflow), no version is deployed, so every
-    prediction is flagged as coming from an unapproved version.
-    """
-    return False
+    """Whether ``version`` is the one approved and deployed for ``environment``: an active
+    deployment there (champion or challenger) whose approval is current (not expired)."""
+    return version.is_approved_for(environment)
 
 
 @functools.lru_cache(maxsize=256)

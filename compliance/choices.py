@@ -82,3 +82,66 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Auditor"
     DEVELOPER = "developer", "Model developer"
     SERVICE = "service", "Service account"
+
+
+# States in which a version counts as approved (if its approval has not expired).
+APPROVED_STATES = (VersionState.APPROVED, VersionState.APPROVED_WITH_CONDITIONS)
+
+
+class Conclusion(models.TextChoices):
+    """A validator's conclusion on one of the three SR 11-7 elements of validation."""
+
+    SATISFACTORY = "satisfactory", "Satisfactory"
+    NEEDS_IMPROVEMENT = "needs_improvement", "Needs improvement"
+    UNSATISFACTORY = "unsatisfactory", "Unsatisfactory"
+
+
+class ReviewDecision(models.TextChoices):
+    """What a validator decided at the end of their review."""
+
+    APPROVE = "approve", "Approve"
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions", "Approve with conditions"
+    REJECT = "reject", "Reject"
+
+
+class Severity(models.TextChoices):
+    """Severity of a validation finding; an open high-severity finding blocks approval."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    REMEDIATED = "remediated", "Remediated"
+    RISK_ACCEPTED = "risk_accepted", "Risk accepted"
+
+
+class ConditionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    MET = "met", "Met"
+
+
+class Environment(models.TextChoices):
+    """Where a version serves (the same values the ledger records with each prediction)."""
+
+    PRODUCTION = "production", "Production"
+    SHADOW = "shadow", "Shadow"
+    CANARY = "canary", "Canary"
+
+
+class DeploymentRole(models.TextChoices):
+    """The champion makes the decisions; a challenger runs beside it (shadow or canary)."""
+
+    CHAMPION = "champion", "Champion"
+    CHALLENGER = "challenger", "Challenger"
+
+
+class OversightAction(models.TextChoices):
+    """What a person did to a model's output (EU AI Act Art. 14)."""
+
+    OVERRIDE = "override", "Override a prediction"
+    REVERSE = "reverse", "Reverse a prediction"
+    CONFIRM = "confirm", "Confirm a prediction"
+    STOP = "stop", "Stop the model"

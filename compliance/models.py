@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Any
@@ -11,17 +12,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 from simple_history.models import HistoricalRecords
 
 from audit.canonical import NotCanonicalisable, canonical_json, canonical_sha256
 
 from .choices import (
+    APPROVED_STATES,
     RISK_TIER_MEANING,
     AnnexIIIArea,
+    Conclusion,
+    ConditionStatus,
+    DeploymentRole,
+    Environment,
     EUAIActCategory,
+    FindingStatus,
     LifecycleStatus,
+    ReviewDecision,
     RiskTier,
+    Severity,
     VersionState,
 )
 
@@ -61,6 +72,49 @@ def validate_json_schema(value: Any) -> None:
 
 def favourable_default() -> int:
     return 1
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """``moment`` plus whole calendar months (31 January + 1 month is 28 or 29 February)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(
+        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
+    )
+
+
+class WorkflowError(Exception):
+    """A workflow action was refused. The message names the rule; ``rule`` is its short name."""
+
+    rule = "workflow"
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        if rule is not None:
+            self.rule = rule
+
+
+class IllegalTransition(WorkflowError):
+    """The action is not allowed in the current state (API: 409). Names the state and what is
+    allowed from it."""
+
+    rule = "lifecycle"
+
+    def __init__(self, message: str, *, state: str = "", allowed: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.state = state
+        self.allowed = allowed or []
+
+
+class SegregationOfDutiesError(WorkflowError):
+    """The person is not independent of the version (API: 403)."""
+
+    rule = "segregation of duties"
+
+
+class RuleViolation(WorkflowError):
+    """Another governance rule refused the action: four-eyes, a blocking finding, an expired
+    approval, a missing role (API: 403)."""
 
 
 class AIModel(models.Model):
@@ -116,6 +170,9 @@ class AIModel(models.Model):
     class Meta:
         verbose_name = "AI model"
         ordering = ["name"]
+        permissions = [
+            ("record_oversight", "Can record human oversight of predictions and stop a model"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="annex_iii_area_only_for_high_risk",
@@ -153,6 +210,16 @@ class AIModel(models.Model):
         """This model as it stood at ``when`` (raises ``DoesNotExist`` if it did not exist yet)."""
         return self.history.as_of(when)
 
+    @property
+    def approvals_required(self) -> int:
+        """Four-eyes for material models: tier 1 or EU AI Act high-risk need two validators."""
+        material = self.risk_tier == RiskTier.HIGH
+        return 2 if material or self.eu_ai_act_category == EUAIActCategory.HIGH_RISK else 1
+
+    def approval_expiry(self, approved_at: dt.datetime) -> dt.datetime:
+        """When an approval given at ``approved_at`` expires (``REVALIDATION_MONTHS`` by tier)."""
+        return add_months(approved_at, settings.REVALIDATION_MONTHS[self.risk_tier])
+
 
 class ModelVersionQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
@@ -164,6 +231,26 @@ class ModelVersionQuerySet(models.QuerySet):
                 "left draft is frozen. Register a new version instead."
             )
         return super().update(**kwargs)
+
+    def awaiting(self, validator) -> ModelVersionQuerySet:
+        """The validator's queue: versions waiting for validation (or overdue for revalidation)
+        that they are independent of and have not decided yet in the current cycle."""
+        decided = ValidationReview.objects.filter(
+            version=OuterRef("pk"), validator=validator, cycle=OuterRef("validation_cycle")
+        ).exclude(decision="")
+        waiting = Q(state__in=[VersionState.SUBMITTED, VersionState.IN_VALIDATION]) | Q(
+            state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False
+        )
+        return (
+            self.filter(waiting)
+            .exclude(created_by=validator)
+            .exclude(submitted_by=validator)
+            .exclude(model__developing_team=validator)
+            .exclude(Exists(decided))
+        )
+
+    def revalidation_overdue(self) -> ModelVersionQuerySet:
+        return self.filter(state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False)
 
 
 class FrozenBundleError(ValidationError):
@@ -233,12 +320,52 @@ class ModelVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_versions"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the workflow only (compliance.workflow), never by a form.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="submitted_versions",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    validation_cycle = models.PositiveSmallIntegerField(
+        default=1,
+        editable=False,
+        help_text="The cycle new reviews belong to: 1 is the initial validation, then each "
+        "periodic revalidation.",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approval_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revalidation_overdue_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = ModelVersionQuerySet.as_manager()
 
+    # Which workflow actions each state allows (named as the API names them).
+    ACTIONS = {
+        "submit": (VersionState.DRAFT,),
+        "start-validation": (VersionState.SUBMITTED,),
+        "review": (VersionState.IN_VALIDATION, *APPROVED_STATES),
+        "record-finding": (VersionState.IN_VALIDATION, *APPROVED_STATES),
+        "add-condition": (VersionState.IN_VALIDATION, *APPROVED_STATES),
+        "approve": (VersionState.IN_VALIDATION, *APPROVED_STATES),
+        "reject": (VersionState.IN_VALIDATION,),
+        "deploy": APPROVED_STATES,
+        "retire": APPROVED_STATES,
+    }
+
     class Meta:
         ordering = ["model", "created_at", "id"]
+        permissions = [
+            ("submit_modelversion", "Can submit a version for validation"),
+            (
+                "validate_modelversion",
+                "Can validate a version: review, findings, conditions, approve, reject",
+            ),
+            ("deploy_modelversion", "Can deploy, roll back and retire versions"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "label"],
@@ -255,7 +382,16 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.model.slug} {self.label}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, transition: bool = False, **kwargs: Any) -> None:
+        """Save the version; only the workflow passes ``transition=True`` to change its state."""
+        if self.pk is not None and not transition:
+            stored = ModelVersion.objects.filter(pk=self.pk).values_list("state", flat=True)
+            if stored and stored[0] != self.state:
+                raise IllegalTransition(
+                    f"The state of {self} changes only through the workflow actions "
+                    f"({', '.join(self.ACTIONS)}), never by saving it.",
+                    state=stored[0],
+                )
         changed = self.frozen_changes()
         if changed:
             raise FrozenBundleError(
@@ -304,6 +440,105 @@ class ModelVersion(models.Model):
         """This version as it stood at ``when`` (raises ``DoesNotExist`` if not registered yet)."""
         return self.history.as_of(when)
 
+    # --------------------------------------------------------------- workflow rules
+
+    def allowed_actions(self) -> list[str]:
+        return [action for action, states in self.ACTIONS.items() if self.state in states]
+
+    def check_action(self, action: str) -> None:
+        """Raise ``IllegalTransition`` unless the current state allows ``action``."""
+        if self.state in self.ACTIONS[action]:
+            return
+        allowed = self.allowed_actions()
+        state = self.get_state_display().lower()
+        if allowed:
+            then = f"allowed from {state}: {', '.join(allowed)}."
+        else:
+            then = f"nothing is allowed from {state}; register a new version instead."
+        raise IllegalTransition(
+            f"Cannot {action.replace('-', ' ')} {self}: it is {state}; {then}",
+            state=self.state,
+            allowed=allowed,
+        )
+
+    def independence_problem(self, user) -> str | None:
+        """Why ``user`` is not independent of this version (SR 11-7), or None if they are."""
+        if user.pk == self.created_by_id:
+            return f"{user.get_username()} registered {self}"
+        if user.pk == self.submitted_by_id:
+            return f"{user.get_username()} submitted {self}"
+        if self.model.developing_team.filter(pk=user.pk).exists():
+            return f"{user.get_username()} is on the developing team of {self.model.slug}"
+        return None
+
+    def check_independence(self, user, doing: str) -> None:
+        problem = self.independence_problem(user)
+        if problem:
+            raise SegregationOfDutiesError(
+                f"Segregation of duties: nobody may {doing} a version they registered or "
+                f"submitted, or of a model whose developing team they are on; {problem}."
+            )
+
+    @property
+    def is_approved(self) -> bool:
+        return self.state in APPROVED_STATES
+
+    def approval_is_current(self, now: dt.datetime | None = None) -> bool:
+        """Approved, and the approval has not expired (revalidation is not overdue)."""
+        return (
+            self.is_approved
+            and self.approval_expires_at is not None
+            and (now or timezone.now()) < self.approval_expires_at
+        )
+
+    def is_approved_for(self, environment: str) -> bool:
+        """Whether this version may serve ``environment``: it is actively deployed there and its
+        approval is current.
+
+        Ingest asks this for every prediction of a batch and loads each version once per batch,
+        so the deployment lookup is memoised on the instance, until this process next saves a
+        deployment.
+        """
+        if not self.approval_is_current():
+            return False
+        memo = self.__dict__.get("_deployed_in")
+        if memo is None or memo[0] != Deployment.saves:
+            memo = self.__dict__["_deployed_in"] = (Deployment.saves, {})
+        if environment not in memo[1]:
+            memo[1][environment] = (
+                self.deployments.active().filter(environment=environment).exists()
+            )
+        return memo[1][environment]
+
+    def current_approvals(self) -> models.QuerySet[ValidationReview]:
+        """Approving reviews of the cycle in progress."""
+        return self.reviews.filter(
+            cycle=self.validation_cycle,
+            decision__in=[ReviewDecision.APPROVE, ReviewDecision.APPROVE_WITH_CONDITIONS],
+        )
+
+    def timeline(self) -> models.QuerySet:
+        """Every ledger event about this version, its reviews, findings, conditions and
+        deployments, oldest first (the admin's per-version timeline)."""
+        from audit.models import GovernanceEvent
+
+        related = Q(object_type=self._meta.label, object_id=str(self.pk))
+        deployments = list(self.deployments.values_list("pk", flat=True))
+        for model, ids in (
+            (ValidationReview, self.reviews.values_list("pk", flat=True)),
+            (Finding, self.findings.values_list("pk", flat=True)),
+            (Condition, self.conditions.values_list("pk", flat=True)),
+            (Deployment, deployments),
+        ):
+            related |= Q(object_type=model._meta.label, object_id__in=[str(pk) for pk in ids])
+        # A deployment that replaced or rolled back one of ours names it in ``before``.
+        related |= Q(event_type__startswith="deployment.", before__deployment__in=deployments)
+        return (
+            GovernanceEvent.objects.filter(model=self.model_id)
+            .filter(related)
+            .order_by("occurred_at", "pk")
+        )
+
 
 class UserAPIKey(AbstractAPIKey):
     """An API key of one user (a service account or a script). Only its hash is stored.
@@ -318,3 +553,340 @@ class UserAPIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+
+class ValidationQueue(ModelVersion):
+    """The versions awaiting one validator: the admin's queue (a view of ``ModelVersion``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "validation queue entry"
+        verbose_name_plural = "validation queue"
+
+
+class ValidationReview(models.Model):
+    """One validator's independent review of a version in one validation cycle (SR 11-7
+    effective challenge): its scope, the evidence examined for each of the three elements of
+    validation with a conclusion, and the validator's decision.
+
+    Recorded by validators through the workflow; read by risk officers, auditors and the
+    validation report. One per validator, version and cycle; it cannot change once decided.
+    """
+
+    ELEMENTS = ("conceptual_soundness", "ongoing_monitoring", "outcomes_analysis")
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="reviews")
+    validator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="validation_reviews"
+    )
+    cycle = models.PositiveSmallIntegerField(help_text="1: initial validation; then revalidations.")
+    scope = models.TextField(help_text="What the review covered, and what it did not.")
+    conceptual_soundness = models.TextField(
+        blank=True, help_text="Evidence examined: design, theory, data, methodology."
+    )
+    conceptual_soundness_conclusion = models.CharField(
+        max_length=20, choices=Conclusion.choices, blank=True
+    )
+    ongoing_monitoring = models.TextField(
+        blank=True, help_text="Evidence examined: process verification, benchmarking, monitoring."
+    )
+    ongoing_monitoring_conclusion = models.CharField(
+        max_length=20, choices=Conclusion.choices, blank=True
+    )
+    outcomes_analysis = models.TextField(
+        blank=True, help_text="Evidence examined: back-testing, outcomes against predictions."
+    )
+    outcomes_analysis_conclusion = models.CharField(
+        max_length=20, choices=Conclusion.choices, blank=True
+    )
+    decision = models.CharField(
+        max_length=30, choices=ReviewDecision.choices, blank=True, editable=False
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["version", "cycle", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "validator", "cycle"],
+                name="one_review_per_validator_and_cycle",
+                violation_error_message="This validator already has a review of this cycle.",
+            ),
+            models.CheckConstraint(
+                name="review_decided_with_a_date",
+                condition=Q(decision="", decided_at__isnull=True)
+                | (~Q(decision="") & Q(decided_at__isnull=False)),
+                violation_error_message="A decided review has a decision and its date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of {self.version} by {self.validator} (cycle {self.cycle})"
+
+    @property
+    def is_decided(self) -> bool:
+        return bool(self.decision)
+
+    def approval_problem(self) -> str | None:
+        """Why this review cannot support an approval yet, or None."""
+        missing = [e for e in self.ELEMENTS if not getattr(self, f"{e}_conclusion")]
+        if missing:
+            names = ", ".join(e.replace("_", " ") for e in missing)
+            return f"the review has no conclusion on {names}"
+        failed = [
+            e
+            for e in self.ELEMENTS
+            if getattr(self, f"{e}_conclusion") == Conclusion.UNSATISFACTORY
+        ]
+        if failed:
+            names = ", ".join(e.replace("_", " ") for e in failed)
+            return f"the review concludes {names} is unsatisfactory"
+        return None
+
+
+class FindingQuerySet(models.QuerySet):
+    def open(self) -> FindingQuerySet:
+        return self.filter(status=FindingStatus.OPEN)
+
+    def overdue(self, today: dt.date | None = None) -> FindingQuerySet:
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+
+class Finding(models.Model):
+    """A weakness found in a version, by a validator or a monitor, and what became of it.
+
+    Open until a validator confirms it remediated or a risk officer accepts the risk (with a
+    justification). An open high-severity finding blocks approval; overdue findings show up
+    for the risk officer.
+    """
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="findings")
+    review = models.ForeignKey(
+        ValidationReview,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        help_text="The review it was raised in (none when a monitor raised it).",
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_findings",
+        help_text="Who must remediate it.",
+    )
+    due_date = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN, editable=False
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="raised_findings",
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="resolved_findings",
+        help_text="Who confirmed the remediation, or who accepted the risk.",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="How it was remediated, or the justification for accepting the risk.",
+    )
+
+    history = HistoricalRecords()
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "raised_at", "id"]
+        permissions = [("accept_risk_finding", "Can accept the risk of a finding")]
+        constraints = [
+            models.CheckConstraint(
+                name="finding_resolved_with_who_when_and_why",
+                condition=Q(status=FindingStatus.OPEN, resolved_at__isnull=True)
+                | (
+                    ~Q(status=FindingStatus.OPEN)
+                    & Q(resolved_at__isnull=False, resolved_by__isnull=False)
+                    & ~Q(resolution="")
+                ),
+                violation_error_message=(
+                    "A resolved finding records who resolved it, when, and how or why."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()} finding #{self.pk}: {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == FindingStatus.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date < timezone.localdate()
+
+
+class ConditionQuerySet(models.QuerySet):
+    def open(self) -> ConditionQuerySet:
+        return self.filter(status=ConditionStatus.OPEN)
+
+    def overdue(self, today: dt.date | None = None) -> ConditionQuerySet:
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+
+class Condition(models.Model):
+    """A condition of approval: something the model's owners must do by a date (e.g. "report
+    approval rates by age band monthly until June"). A version approved while it has open
+    conditions is "approved with conditions"; overdue conditions show up for the risk officer.
+    """
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="conditions")
+    review = models.ForeignKey(
+        ValidationReview,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conditions",
+    )
+    description = models.TextField()
+    due_date = models.DateField()
+    status = models.CharField(
+        max_length=10,
+        choices=ConditionStatus.choices,
+        default=ConditionStatus.OPEN,
+        editable=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="created_conditions",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    met_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="met_conditions",
+    )
+    met_at = models.DateTimeField(null=True, blank=True, editable=False)
+    note = models.TextField(blank=True, editable=False, help_text="The evidence that it is met.")
+
+    history = HistoricalRecords()
+    objects = ConditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="condition_met_with_who_and_when",
+                condition=Q(status=ConditionStatus.OPEN, met_at__isnull=True)
+                | Q(status=ConditionStatus.MET, met_at__isnull=False, met_by__isnull=False),
+                violation_error_message="A met condition records who confirmed it and when.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"condition #{self.pk} of {self.version}: {self.description[:60]}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ConditionStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class DeploymentQuerySet(models.QuerySet):
+    def active(self) -> DeploymentQuerySet:
+        return self.filter(ended_at__isnull=True)
+
+
+class Deployment(models.Model):
+    """A version serving in an environment, from its deployment until it was replaced, rolled
+    back or stopped: production's champion makes the decisions; a challenger runs beside it in
+    shadow or canary.
+
+    Created and ended only by the workflow (deploy, roll back, stop). Each model has at most one
+    active champion per environment (a database constraint). Read by ingest, which flags
+    predictions of anything but an active deployment with a current approval.
+    """
+
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="deployments")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="deployments")
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    role = models.CharField(max_length=20, choices=DeploymentRole.choices)
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The champion this one replaced: what a rollback restores.",
+    )
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    deployed_at = models.DateTimeField()
+    reason = models.TextField()
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+
+    objects = DeploymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["model", "environment", "-deployed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "environment"],
+                condition=Q(role=DeploymentRole.CHAMPION, ended_at__isnull=True),
+                name="one_active_champion_per_environment",
+                violation_error_message="This environment already has an active champion.",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "environment"],
+                condition=Q(ended_at__isnull=True),
+                name="one_active_deployment_of_a_version_per_environment",
+                violation_error_message="This version is already deployed to this environment.",
+            ),
+            models.CheckConstraint(
+                name="deployment_ends_after_it_starts",
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("deployed_at")),
+                violation_error_message="A deployment cannot end before it started.",
+            ),
+        ]
+
+    # Counts this process's saves, so that memoised answers of ``is_approved_for`` are not
+    # reused across a change of deployments.
+    saves = 0
+
+    def __str__(self) -> str:
+        return f"{self.version} as {self.role} in {self.environment}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        Deployment.saves += 1
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

@@ -44,6 +44,13 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
 
 
+def env_positive_int(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name}={value} must be 1 or more")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -172,6 +179,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ConclusionEnum": "compliance.choices.Conclusion"},
 }
 
 # The ledger.
@@ -180,6 +188,14 @@ LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
 LEDGER_MAX_REQUEST_BYTES = env_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
 LEDGER_MAX_BATCH = env_int("LEDGER_MAX_BATCH", 5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LEDGER_MAX_REQUEST_BYTES
+
+# The approval workflow: an approval expires this many months after it was given, by risk tier
+# (SR 11-7 asks for at least an annual review of the most material models).
+REVALIDATION_MONTHS = {
+    1: env_positive_int("REVALIDATION_MONTHS_TIER_1", 12),
+    2: env_positive_int("REVALIDATION_MONTHS_TIER_2", 24),
+    3: env_positive_int("REVALIDATION_MONTHS_TIER_3", 36),
+}
 
 # Production hardening: on unless DEBUG; each can be switched off explicitly behind a proxy
 # that terminates TLS itself.
