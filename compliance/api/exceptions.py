@@ -7,10 +7,31 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from compliance.models import FrozenBundleError
+from compliance.models import (
+    FrozenBundleError,
+    IllegalTransition,
+    RuleViolation,
+    SegregationOfDutiesError,
+    WorkflowError,
+)
+
+# Refusals of the workflow: an action the state does not allow is a conflict; a rule that
+# refuses the person or the action (segregation of duties, four-eyes, …) is forbidden.
+WORKFLOW_STATUS = (
+    (IllegalTransition, status.HTTP_409_CONFLICT),
+    (SegregationOfDutiesError, status.HTTP_403_FORBIDDEN),
+    (RuleViolation, status.HTTP_403_FORBIDDEN),
+    (WorkflowError, status.HTTP_403_FORBIDDEN),
+)
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, WorkflowError):
+        body = {"detail": str(exc), "rule": exc.rule}
+        if isinstance(exc, IllegalTransition):
+            body.update(state=exc.state, allowed=exc.allowed)
+        code = next(code for kind, code in WORKFLOW_STATUS if isinstance(exc, kind))
+        return Response(body, status=code)
     if isinstance(exc, FrozenBundleError):
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):

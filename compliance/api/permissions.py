@@ -9,7 +9,8 @@ class RolePermissions(DjangoModelPermissions):
     """Model permissions, with reading guarded too (``view_*``): a service account that may
     only log predictions cannot list the inventory.
 
-    A view without a queryset names its permissions in ``required_permissions``.
+    A view without a queryset names its permissions in ``required_permissions``, and may give
+    the refusal's message in ``permission_denied_message``.
     """
 
     perms_map = {
@@ -30,4 +31,10 @@ class RolePermissions(DjangoModelPermissions):
         if not (user and user.is_authenticated):
             return False
         perms = required.get(request.method, []) if isinstance(required, dict) else required
-        return user.has_perms(perms)
+        if user.has_perms(perms):
+            return True
+        # A view may say who may do what it does (e.g. "Only validators may approve a version").
+        message = getattr(view, "permission_denied_message", None)
+        if message:
+            self.message = message
+        return False

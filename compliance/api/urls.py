@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from . import workflow_views as wv
 
 model_list = views.AIModelViewSet.as_view({"get": "list", "post": "create"})
 model_detail = views.AIModelViewSet.as_view(
@@ -16,4 +17,35 @@ urlpatterns = [
     path("models/<slug:slug>/", model_detail, name="model-detail"),
     path("models/<slug:model_slug>/versions/", version_list, name="version-list"),
     path("models/<slug:model_slug>/versions/<str:label>/", version_detail, name="version-detail"),
+]
+
+urlpatterns += [
+    path("versions/<int:pk>/", wv.VersionStatusView.as_view(), name="version-status"),
+    path("versions/<int:pk>/submit/", wv.SubmitView.as_view(), name="version-submit"),
+    path(
+        "versions/<int:pk>/start-validation/",
+        wv.StartValidationView.as_view(),
+        name="version-start-validation",
+    ),
+    path("versions/<int:pk>/approve/", wv.ApproveView.as_view(), name="version-approve"),
+    path("versions/<int:pk>/reject/", wv.RejectView.as_view(), name="version-reject"),
+    path("versions/<int:pk>/deploy/", wv.DeployView.as_view(), name="version-deploy"),
+    path("versions/<int:pk>/retire/", wv.RetireView.as_view(), name="version-retire"),
+    path("versions/<int:pk>/timeline/", wv.TimelineView.as_view(), name="version-timeline"),
+    path("versions/<int:pk>/reviews/", wv.ReviewListView.as_view(), name="version-reviews"),
+    path("versions/<int:pk>/findings/", wv.FindingListView.as_view(), name="version-findings"),
+    path(
+        "versions/<int:pk>/conditions/",
+        wv.ConditionListView.as_view(),
+        name="version-conditions",
+    ),
+    path("findings/<int:pk>/resolve/", wv.ResolveFindingView.as_view(), name="finding-resolve"),
+    path("conditions/<int:pk>/meet/", wv.MeetConditionView.as_view(), name="condition-meet"),
+    path("models/<slug:slug>/rollback/", wv.RollbackView.as_view(), name="model-rollback"),
+    path(
+        "models/<slug:slug>/deployments/",
+        wv.DeploymentListView.as_view(),
+        name="model-deployments",
+    ),
+    path("oversight/", wv.OversightView.as_view(), name="oversight"),
 ]
