@@ -290,12 +290,15 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
     entries, records, sensitive = [], [], []
     violations: dict[ModelVersion, int] = {}
     unapproved: dict[ModelVersion, int] = {}
+    approvals: dict[tuple[int, str], bool] = {}
     for p in new:
         item, version = p.item, p.version
         schema_errors = sorted(
             (e.message for e in _validator_for(version).iter_errors(item["inputs"])), key=str
         )[:5]
-        approved = serving_is_approved(version, p.environment)
+        if (version.pk, p.environment) not in approvals:  # one lookup per batch, not per item
+            approvals[version.pk, p.environment] = serving_is_approved(version, p.environment)
+        approved = approvals[version.pk, p.environment]
         values = item.get("sensitive")
         salt = os.urandom(16) if values else b""
         payload = {
@@ -459,36 +462,78 @@ def _ingest_outcomes(items: Sequence[Any]) -> list[Receipt]:
     now = timezone.now()
     receipts: list[Receipt | None] = [None] * len(items)
     stored: dict[str, OutcomeRecord] = {}
+    pending = []
+    for i, oid in enumerate(ids):
+        if oid in existing:
+            receipts[i] = _receipt(oid, existing[oid].entry, duplicate=True)
+        else:
+            pending.append(i)
     with transaction.atomic():
-        for i, item in enumerate(items):
-            oid = ids[i]
-            if oid in existing or oid in stored:
-                record = existing.get(oid) or stored[oid]
-                receipts[i] = _receipt(oid, record.entry, duplicate=True)
-                continue
-            prediction = predictions.get(str(uuid.UUID(item["event_id"])))
-            payload = {
-                "outcome_id": oid,
-                "event_id": str(prediction.event_id),
-                "outcome": item["outcome"],
-                "observed_at": iso(_timestamp(item["observed_at"])),
-                "received_at": iso(now),
-                "corrects": item.get("corrects"),
-                "content_sha256": hashes[i],
-            }
-            entry = new_entry(EntryKind.OUTCOME, payload, now)
-            entry.save()
-            target = item.get("corrects")
-            record = OutcomeRecord.objects.create(
-                entry=entry,
-                outcome_id=oid,
-                prediction=prediction,
-                label=item["outcome"].get("label"),
-                observed_at=_timestamp(item["observed_at"]),
-                received_at=now,
-                corrects=(corrected.get(target) or stored.get(target)) if target else None,
-                content_sha256=hashes[i],
+        # In generations: an outcome correcting one of this batch waits for it to be stored.
+        while pending:
+            ready = [
+                i
+                for i in pending
+                if not items[i].get("corrects")
+                or items[i]["corrects"] not in batch_ids
+                or items[i]["corrects"] in stored
+            ]
+            if not ready:
+                raise BatchRefused(
+                    400,
+                    "These outcomes correct each other in a cycle.",
+                    [
+                        {
+                            "index": i,
+                            "event_id": items[i]["event_id"],
+                            "errors": {"corrects": "Part of a cycle of corrections."},
+                        }
+                        for i in pending
+                    ],
+                )
+            fresh = {ids[i]: i for i in ready if ids[i] not in stored}
+            entries, records = [], []
+            for oid, i in fresh.items():
+                item = items[i]
+                prediction = predictions[str(uuid.UUID(item["event_id"]))]
+                observed = _timestamp(item["observed_at"])
+                target = item.get("corrects")
+                entries.append(
+                    new_entry(
+                        EntryKind.OUTCOME,
+                        {
+                            "outcome_id": oid,
+                            "event_id": str(prediction.event_id),
+                            "outcome": item["outcome"],
+                            "observed_at": iso(observed),
+                            "received_at": iso(now),
+                            "corrects": target,
+                            "content_sha256": hashes[i],
+                        },
+                        now,
+                    )
+                )
+                records.append(
+                    OutcomeRecord(
+                        outcome_id=oid,
+                        prediction=prediction,
+                        label=item["outcome"].get("label"),
+                        observed_at=observed,
+                        received_at=now,
+                        corrects=(stored.get(target) or corrected.get(target)) if target else None,
+                        content_sha256=hashes[i],
+                    )
+                )
+            LedgerEntry.objects.bulk_create(entries)
+            for entry, record in zip(entries, records, strict=True):
+                record.entry = entry
+            OutcomeRecord.objects.bulk_create(records)
+            stored.update(
+                (r.outcome_id if isinstance(r.outcome_id, str) else str(r.outcome_id), r)
+                for r in records
             )
-            stored[oid] = record
-            receipts[i] = _receipt(oid, entry, duplicate=False)
+            for i in ready:
+                record = stored[ids[i]]
+                receipts[i] = _receipt(ids[i], record.entry, duplicate=i != fresh.get(ids[i]))
+            pending = [i for i in pending if i not in set(ready)]
     return receipts

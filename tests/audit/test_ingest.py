@@ -186,3 +186,14 @@ def test_an_outcome_of_an_unknown_prediction_is_a_400(logging_client):
     response = post(logging_client, [outcome(prediction()["event_id"])], url="/api/v1/outcomes/")
     assert response.status_code == 400
     assert "No prediction" in response.json()["errors"][0]["errors"]["event_id"]
+
+
+def test_outcomes_that_correct_each_other_in_a_cycle_are_refused(logging_client):
+    item = prediction()
+    post(logging_client, item)
+    a, b = outcome(item["event_id"]), outcome(item["event_id"])
+    a["corrects"], b["corrects"] = b["outcome_id"], a["outcome_id"]
+    response = post(logging_client, [a, b], url="/api/v1/outcomes/")
+    assert response.status_code == 400
+    assert "cycle" in response.json()["detail"]
+    assert not OutcomeRecord.objects.exists()
