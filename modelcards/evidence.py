@@ -1,0 +1,893 @@
+"""What the system knew about a model at the end of a given day: the facts every document
+draws from.
+
+Everything here reads records as they stood before the cut-off (the start of the day after the
+as-of date, UTC): the inventory and version bundles from their history, the narrative from its
+history, the ledger by the time each entry was received (a prediction logged late counts from
+when it arrived), checkpoints by when they were signed. The result is plain JSON data, so a
+document's digest can be taken over it.
+
+Figures computed here from the ledger (per-group rates, back-testing, drift, importance) are
+labelled as such in the documents: they are evidence computed at issue time from logged
+decisions, not the scheduled monitoring reports, whose absence is a gap of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Min, Q
+
+from audit.models import (
+    Checkpoint,
+    GovernanceEvent,
+    OutcomeRecord,
+    PredictionRecord,
+    VerificationRun,
+)
+from compliance import drift, fairness
+from compliance.choices import (
+    RISK_TIER_MEANING,
+    AnnexIIIArea,
+    EUAIActCategory,
+    LifecycleStatus,
+    RiskTier,
+    VersionState,
+)
+from compliance.models import AIModel, ModelVersion
+
+from .models import ModelNarrative
+
+# Ledger analytics look at the most recent decisions before the cut-off; the documents say so.
+ANALYSIS_LIMIT = 200_000
+PAYLOAD_LIMIT = 20_000  # decisions whose logged inputs and explanations are parsed
+EVENTS_LIMIT = 500  # governance events listed in a document (all are in the evidence pack)
+MIN_GROUP_SIZE = 30
+
+
+class EvidenceError(Exception):
+    """The document cannot be built: the model or version did not exist on the date."""
+
+
+def cutoff_for(as_of: dt.date) -> dt.datetime:
+    """The first moment after the as-of date (UTC): records from then on are not shown."""
+    return dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC) + dt.timedelta(days=1)
+
+
+def iso(moment: dt.datetime | dt.date | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, dt.datetime):
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.isoformat()
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe: dates as text, numpy scalars as Python, NaN as None."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return iso(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class People:
+    """Display names of users, looked up once per document."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, str] = {}
+
+    def __call__(self, user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        if user_id not in self._names:
+            user = get_user_model().objects.filter(pk=user_id).first()
+            if user is None:
+                self._names[user_id] = f"user #{user_id}"
+            else:
+                full = user.get_full_name()
+                self._names[user_id] = (
+                    f"{full} ({user.get_username()})" if full else user.get_username()
+                )
+        return self._names[user_id]
+
+
+def latest_history(manager, cutoff: dt.datetime, **filters):
+    """The last historical record before ``cutoff`` (None if none, or if it was a deletion)."""
+    record = (
+        manager.filter(history_date__lt=cutoff, **filters)
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    return None if record is None or record.history_type == "-" else record
+
+
+# ---------------------------------------------------------------------------- inventory
+
+
+def model_facts(model: AIModel, cutoff: dt.datetime, people: People) -> dict[str, Any]:
+    h = latest_history(model.history, cutoff)
+    if h is None:
+        raise EvidenceError(f"Model {model.slug} was not in the inventory before {iso(cutoff)}.")
+    tier = RiskTier(h.risk_tier)
+    team = sorted(filter(None, (people(row.user_id) for row in h.developing_team.all())))
+    return {
+        "id": model.pk,
+        "name": h.name,
+        "slug": h.slug,
+        "description": h.description,
+        "intended_purpose": h.intended_purpose,
+        "intended_users": h.intended_users,
+        "domain": h.domain,
+        "business_owner": people(h.business_owner_id),
+        "developing_team": team,
+        "risk_tier": int(tier),
+        "risk_tier_label": tier.label,
+        "risk_tier_meaning": RISK_TIER_MEANING[tier],
+        "eu_ai_act_category": h.eu_ai_act_category,
+        "eu_ai_act_category_label": EUAIActCategory(h.eu_ai_act_category).label,
+        "high_risk": h.eu_ai_act_category == EUAIActCategory.HIGH_RISK,
+        "annex_iii_area": AnnexIIIArea(h.annex_iii_area).label if h.annex_iii_area else "",
+        "lifecycle_status": LifecycleStatus(h.lifecycle_status).label,
+        "sensitive_attributes": list(h.sensitive_attributes or []),
+        "favourable_label": h.favourable_label,
+        "favourable_value": h.favourable_value,
+        "registered_at": iso(h.created_at),
+        "record_changed_at": iso(h.history_date),
+    }
+
+
+def input_features(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "title": spec.get("title", ""),
+            "type": spec.get("type", ""),
+            "minimum": spec.get("minimum"),
+            "maximum": spec.get("maximum"),
+            "required": name in required,
+        }
+        for name, spec in (schema.get("properties") or {}).items()
+    ]
+
+
+def flat_items(data: Any, prefix: str = "") -> list[list[Any]]:
+    """[[key, value], ...] of a nested JSON object, keys joined with dots, in key order."""
+    if not isinstance(data, dict):
+        return [[prefix, data]]
+    items = []
+    for key in sorted(data):
+        name = f"{prefix}.{key}" if prefix else str(key)
+        value = data[key]
+        items += flat_items(value, name) if isinstance(value, dict) else [[name, value]]
+    return items
+
+
+def version_facts(h, people: People) -> dict[str, Any]:
+    baselines = h.baselines or {}
+    return {
+        "id": h.id,
+        "label": h.label,
+        "state": h.state,
+        "state_label": VersionState(h.state).label,
+        "registered_at": iso(h.created_at),
+        "registered_by": people(h.created_by_id),
+        "submitted_at": iso(getattr(h, "submitted_at", None)),
+        "submitted_by": people(getattr(h, "submitted_by_id", None)),
+        "approved_at": iso(getattr(h, "approved_at", None)),
+        "approval_expires_at": iso(getattr(h, "approval_expires_at", None)),
+        "revalidation_overdue_since": iso(getattr(h, "revalidation_overdue_since", None)),
+        "manifest_sha256": h.manifest_sha256,
+        "input_schema_sha256": h.input_schema_sha256,
+        "artifact_uri": h.artifact_uri,
+        "artifact_sha256": h.artifact_sha256,
+        "training_data_uri": h.training_data_uri,
+        "training_data_sha256": h.training_data_sha256,
+        "training_row_count": h.training_row_count,
+        "training_date_from": iso(h.training_date_from),
+        "training_date_to": iso(h.training_date_to),
+        "feature_pipeline_version": h.feature_pipeline_version,
+        "code_commit": h.code_commit,
+        "configuration": flat_items(h.configuration or {}),
+        "evaluation_metrics": flat_items(h.evaluation_metrics or {}),
+        "input_features": input_features(h.input_schema or {}),
+        "baseline_features": sorted((baselines.get("features") or {}).keys()),
+        "baseline_score": "score" in baselines,
+        "baseline_selection_rate": (baselines.get("selection_rate") or {}).get("overall"),
+        "baseline_group_rates": flat_items(
+            (baselines.get("selection_rate") or {}).get("by_group") or {}
+        ),
+    }
+
+
+def versions_as_of(model: AIModel, cutoff: dt.datetime) -> dict[int, Any]:
+    """Historical record of each version of ``model`` as it stood before ``cutoff``."""
+    latest: dict[int, Any] = {}
+    records = ModelVersion.history.filter(model_id=model.pk, history_date__lt=cutoff).order_by(
+        "history_date", "history_id"
+    )
+    for record in records:
+        latest[record.id] = record
+    return {pk: r for pk, r in latest.items() if r.history_type != "-"}
+
+
+def narrative_facts(model: AIModel, cutoff: dt.datetime) -> dict[str, Any]:
+    h = latest_history(ModelNarrative.history, cutoff, model_id=model.pk)
+    texts = {
+        name: (getattr(h, name, "") or "").strip() if h else "" for name in ModelNarrative.FIELDS
+    }
+    labels = {
+        name: ModelNarrative._meta.get_field(name).verbose_name for name in ModelNarrative.FIELDS
+    }
+    return {"text": texts, "labels": labels, "changed_at": iso(h.history_date) if h else None}
+
+
+# ---------------------------------------------------------------------------- ledger
+
+
+IGNORED_EVENTS = ("document.", "evidence_pack.", "modelnarrative.")
+
+
+def governance_events(model: AIModel, cutoff: dt.datetime) -> dict[str, Any]:
+    """The model's governance events before ``cutoff``, oldest first.
+
+    Documents issued are left out: listing them would make each document change the next one
+    issued for the same date. Narrative edits are left out too (the narrative is printed).
+    """
+    events = GovernanceEvent.objects.filter(model=model, occurred_at__lt=cutoff)
+    for prefix in IGNORED_EVENTS:
+        events = events.exclude(event_type__startswith=prefix)
+    rows = events.order_by("occurred_at", "pk").values_list(
+        "event_type", "occurred_at", "actor_name", "object_repr", "reason", "entry_id",
+        "entry__leaf__index",
+    )  # fmt: skip
+    total = events.count()
+    listed = [
+        {
+            "type": t,
+            "at": iso(at),
+            "actor": actor,
+            "object": obj,
+            "reason": (reason or "")[:240],
+            "entry_id": entry_id,
+            "leaf_index": leaf,
+        }
+        for t, at, actor, obj, reason, entry_id, leaf in rows[:EVENTS_LIMIT]
+    ]
+    return {"total": total, "listed": listed, "truncated": total > len(listed)}
+
+
+def ledger_facts(model: AIModel, version_id: int | None, cutoff: dt.datetime) -> dict[str, Any]:
+    by_version = (
+        PredictionRecord.objects.filter(version__model=model, received_at__lt=cutoff)
+        .values("version__label")
+        .annotate(n=Count("pk"), first=Min("decided_at"), last=Max("decided_at"))
+        .order_by("version__label")
+    )
+    facts: dict[str, Any] = {
+        "by_version": [
+            {
+                "version": r["version__label"],
+                "n": r["n"],
+                "first": iso(r["first"]),
+                "last": iso(r["last"]),
+            }
+            for r in by_version
+        ],
+        "version": None,
+    }
+    if version_id is not None:
+        predictions = PredictionRecord.objects.filter(version_id=version_id, received_at__lt=cutoff)
+        stats = predictions.aggregate(
+            n=Count("pk"),
+            first=Min("decided_at"),
+            last=Max("decided_at"),
+            favourable=Count("pk", filter=Q(favourable=True)),
+            schema_violations=Count("pk", filter=Q(schema_violation=True)),
+            unapproved=Count("pk", filter=Q(unapproved_version=True)),
+        )
+        environments = (
+            predictions.values("environment").annotate(n=Count("pk")).order_by("environment")
+        )
+        outcomes = OutcomeRecord.objects.filter(
+            prediction__version_id=version_id, received_at__lt=cutoff
+        )
+        facts["version"] = {
+            **{k: v for k, v in stats.items() if k not in ("first", "last")},
+            "first": iso(stats["first"]),
+            "last": iso(stats["last"]),
+            "environments": [[e["environment"], e["n"]] for e in environments],
+            "outcomes": outcomes.count(),
+            "predictions_with_outcome": outcomes.values("prediction_id").distinct().count(),
+        }
+    checkpoints = Checkpoint.objects.filter(issued_at__lt=cutoff)
+    latest = checkpoints.order_by("-tree_size").first()
+    facts["checkpoint"] = (
+        {
+            "tree_size": latest.tree_size,
+            "root_hash": bytes(latest.root_hash).hex(),
+            "issued_at": iso(latest.issued_at),
+            "key_id": latest.key_id,
+            "log_id": latest.log_id,
+            "count": checkpoints.count(),
+        }
+        if latest
+        else None
+    )
+    run = VerificationRun.objects.filter(ran_at__lt=cutoff).order_by("-ran_at").first()
+    facts["verification"] = (
+        {
+            "ran_at": iso(run.ran_at),
+            "ok": run.ok,
+            "entries": run.entries,
+            "checkpoints": run.checkpoints,
+            "summary": (run.message.splitlines() or [""])[0],
+        }
+        if run
+        else None
+    )
+    oldest = PredictionRecord.objects.filter(received_at__lt=cutoff).aggregate(
+        first=Min("received_at")
+    )
+    facts["oldest_entry"] = iso(oldest["first"])
+    return facts
+
+
+# ---------------------------------------------------------------------------- analytics
+
+
+@dataclass
+class Decisions:
+    """The most recent logged decisions of a version before the cut-off, as arrays."""
+
+    ids: np.ndarray
+    score: np.ndarray  # NaN where no score was logged
+    decision: np.ndarray  # 1 favourable, 0 not
+    truth: np.ndarray  # 1 favourable outcome, 0 not, NaN not (yet) known
+    sensitive: list[dict[str, Any] | None]
+    first: str | None
+    last: str | None
+
+
+def decisions(version_id: int, favourable_value: Any, cutoff: dt.datetime) -> Decisions | None:
+    rows = list(
+        PredictionRecord.objects.filter(
+            version_id=version_id, received_at__lt=cutoff, favourable__isnull=False
+        )
+        .order_by("-decided_at", "-pk")
+        .values_list("pk", "score", "favourable", "sensitive__values", "decided_at")[
+            :ANALYSIS_LIMIT
+        ]
+    )
+    if not rows:
+        return None
+    labels: dict[int, Any] = {}
+    outcomes = OutcomeRecord.objects.filter(
+        prediction__version_id=version_id, received_at__lt=cutoff
+    ).order_by("received_at", "pk")
+    outcome_rows = list(outcomes.values_list("pk", "prediction_id", "label", "corrects_id"))
+    corrected = {corrects for _, _, _, corrects in outcome_rows if corrects}
+    for pk, prediction_id, label, _ in outcome_rows:
+        if pk not in corrected:
+            labels[prediction_id] = label
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    truth = np.array(
+        [
+            (1.0 if labels[r[0]] == favourable_value else 0.0) if r[0] in labels else np.nan
+            for r in rows
+        ]
+    )
+    return Decisions(
+        ids=ids,
+        score=np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64),
+        decision=np.array([1 if r[2] else 0 for r in rows], dtype=np.int64),
+        truth=truth,
+        sensitive=[r[3] for r in rows],
+        first=iso(min(r[4] for r in rows)),
+        last=iso(max(r[4] for r in rows)),
+    )
+
+
+def _group_rows(report: fairness.FairnessReport) -> list[dict[str, Any]]:
+    out = []
+    for attribute in report.attributes:
+        four_fifths = {r.label: r for r in attribute.four_fifths}
+        groups = []
+        for g in attribute.groups:
+            ratio = four_fifths[g.label]
+            interval = g.intervals.get("selection_rate") if g.intervals else None
+            groups.append(
+                {
+                    "label": g.label,
+                    "count": g.count,
+                    "status": g.status,
+                    "selection_rate": g.selection_rate,
+                    "selection_interval": list(interval) if interval else None,
+                    "true_positive_rate": g.true_positive_rate,
+                    "false_positive_rate": g.false_positive_rate,
+                    "precision": g.precision,
+                    "accuracy": g.accuracy,
+                    "impact_ratio": ratio.impact_ratio,
+                    "four_fifths": ratio.status,
+                }
+            )
+        d = attribute.disparity
+        out.append(
+            {
+                "attribute": attribute.attribute,
+                "groups": groups,
+                "demographic_parity_difference": d.demographic_parity_difference,
+                "demographic_parity_ratio": d.demographic_parity_ratio,
+                "equalized_odds_difference": d.equalized_odds_difference,
+                "equal_opportunity_difference": d.equal_opportunity_difference,
+                "groups_compared": d.groups_compared,
+                "fails": [r.label for r in attribute.four_fifths if r.status == "fail"],
+            }
+        )
+    return out
+
+
+def fairness_facts(data: Decisions, attributes: list[str]) -> dict[str, Any] | None:
+    """Per-group rates over logged decisions (and, where outcomes arrived, error rates)."""
+    if not attributes:
+        return None
+    complete = np.array(
+        [bool(s) and all(s.get(a) is not None for a in attributes) for s in data.sensitive]
+    )
+    if not complete.any():
+        return None
+    columns = {
+        a: np.array([str(s[a]) for s, keep in zip(data.sensitive, complete, strict=True) if keep])
+        for a in attributes
+    }
+    options = fairness.FairnessOptions(
+        min_group_size=MIN_GROUP_SIZE, n_bootstrap=500, intersections=False
+    )
+    selection = fairness.fairness_report(None, data.decision[complete], columns, options)
+    known = complete & ~np.isnan(data.truth)
+    errors = None
+    if known.sum() >= MIN_GROUP_SIZE:
+        kept = known[complete]
+        errors = fairness.fairness_report(
+            data.truth[known].astype(np.int64),
+            data.decision[known],
+            {a: v[kept] for a, v in columns.items()},
+            fairness.FairnessOptions(
+                min_group_size=MIN_GROUP_SIZE, n_bootstrap=0, intersections=False
+            ),
+        )
+    return {
+        "decisions": int(complete.sum()),
+        "without_attributes": int((~complete).sum()),
+        "with_outcome": int(known.sum()),
+        "min_group_size": MIN_GROUP_SIZE,
+        "overall_selection_rate": selection.overall.selection_rate,
+        "selection": _group_rows(selection),
+        "errors": _group_rows(errors) if errors else None,
+    }
+
+
+def performance_facts(data: Decisions, metrics: dict[str, Any]) -> dict[str, Any] | None:
+    scored = ~np.isnan(data.score)
+    if not (scored & ~np.isnan(data.truth)).any():
+        return None
+    reference = {
+        k: float(v)
+        for k, v in metrics.items()
+        if k in ("accuracy", "roc_auc") and isinstance(v, int | float)
+    }
+    report = drift.performance(
+        data.truth[scored], data.score[scored], y_pred=data.decision[scored], reference=reference
+    )
+    return plain(report.to_dict())
+
+
+def _payloads(version_id: int, cutoff: dt.datetime) -> list[dict[str, Any]]:
+    rows = (
+        PredictionRecord.objects.filter(version_id=version_id, received_at__lt=cutoff)
+        .order_by("-decided_at", "-pk")
+        .values_list("entry__canonical", flat=True)[:PAYLOAD_LIMIT]
+    )
+    return [json.loads(bytes(row)) for row in rows]
+
+
+def drift_facts(
+    data: Decisions, payloads: list[dict[str, Any]], baselines: dict[str, Any]
+) -> dict[str, Any] | None:
+    results = []
+    features = baselines.get("features") or {}
+    if payloads and features:
+        columns = {}
+        for name, baseline in features.items():
+            values = [p.get("inputs", {}).get(name) for p in payloads]
+            if baseline.get("kind") == "categorical":
+                columns[name] = np.array(["" if v is None else str(v) for v in values])
+            else:
+                columns[name] = np.array(
+                    [float(v) if isinstance(v, int | float) else np.nan for v in values]
+                )
+        results += [f.to_dict() for f in drift.feature_drift(columns, features)]
+    scored = data.score[~np.isnan(data.score)]
+    if "score" in baselines and len(scored):
+        results.append(
+            drift.population_stability_index("score", scored, baselines["score"]).to_dict()
+        )
+    approval = None
+    rate = (baselines.get("selection_rate") or {}).get("overall")
+    if rate is not None:
+        approval = drift.approval_rate_drift(data.decision, rate).overall.to_dict()
+    if not results and approval is None:
+        return None
+    return plain(
+        {
+            "features": [
+                {
+                    "feature": r["feature"],
+                    "psi": r["psi"],
+                    "band": r["band"],
+                    "n": r["n"],
+                    "bins": r["bins"],
+                }
+                for r in results
+            ],
+            "payloads": len(payloads),
+            "approval": approval,
+        }
+    )
+
+
+def importance_from_explanations(payloads: list[dict[str, Any]]) -> dict[str, Any] | None:
+    totals: dict[str, list[float]] = {}
+    n = 0
+    for p in payloads:
+        explanation = p.get("explanation")
+        if not isinstance(explanation, dict) or not explanation:
+            continue
+        n += 1
+        for name, value in explanation.items():
+            if isinstance(value, int | float):
+                totals.setdefault(name, []).append(abs(float(value)))
+    if not n:
+        return None
+    ranked = sorted(((sum(v) / n, k) for k, v in totals.items()), reverse=True)
+    return {
+        "source": f"mean absolute attribution over {n:,} logged explanations",
+        "features": [[name, value] for value, name in ranked],
+    }
+
+
+def _local_file(uri: str, sha256: str) -> Path | None:
+    from compliance.demo import sha256_file
+
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    path = Path(parsed.path)
+    if not path.is_file() or sha256_file(path) != sha256:
+        return None
+    return path
+
+
+def importance_from_artifact(version: dict[str, Any]) -> dict[str, Any] | None:
+    """Exact SHAP values of a linear model (in log-odds) over the first training rows, when
+    the artifact and training data are local files that match their pinned hashes.
+
+    For a linear model with independent features, SHAP value j of row x is w_j (x_j - E x_j)
+    in the model's own (transformed) feature space; shap's LinearExplainer computes the same.
+    """
+    artifact = _local_file(version["artifact_uri"], version["artifact_sha256"])
+    data = _local_file(version["training_data_uri"], version["training_data_sha256"])
+    if artifact is None or data is None or artifact.suffix != ".skops":
+        return None
+    try:
+        import pandas as pd
+        import skops.io as sio
+
+        pipeline = sio.load(artifact)
+        final = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
+        coef = np.asarray(getattr(final, "coef_", None), dtype=np.float64)
+        names = [f["name"] for f in version["input_features"]]
+        if coef.ndim != 2 or coef.shape[0] != 1 or coef.shape[1] != len(names):
+            return None
+        frame = pd.read_csv(data, nrows=5000)[names]
+        transformed = pipeline[:-1].transform(frame) if hasattr(pipeline, "steps") else frame
+        transformed = np.asarray(transformed, dtype=np.float64)
+    except Exception:  # an artifact we cannot read is a gap, not a failed document
+        return None
+    phi = (transformed - transformed.mean(axis=0)) * coef[0]
+    mean_abs = np.abs(phi).mean(axis=0)
+    ranked = sorted(zip(mean_abs.tolist(), names, strict=True), reverse=True)
+    return {
+        "source": f"exact SHAP values of the linear model (log-odds) over {len(frame):,} "
+        "training rows, computed from the hash-verified artifact",
+        "features": [[name, value] for value, name in ranked],
+    }
+
+
+def analytics(model: dict[str, Any], version: dict[str, Any], baselines: dict[str, Any], cutoff):
+    data = decisions(version["id"], model["favourable_value"], cutoff)
+    payloads = _payloads(version["id"], cutoff) if data is not None else []
+    importance = importance_from_explanations(payloads) or importance_from_artifact(version)
+    if data is None:
+        return {"window": None, "fairness": None, "performance": None, "drift": None,
+                "importance": importance}  # fmt: skip
+    metrics = dict(version["evaluation_metrics"])
+    return {
+        "window": {
+            "decisions": len(data.ids),
+            "first": data.first,
+            "last": data.last,
+            "limit": ANALYSIS_LIMIT,
+            "payload_limit": PAYLOAD_LIMIT,
+        },  # fmt: skip
+        "fairness": fairness_facts(data, model["sensitive_attributes"]),
+        "performance": performance_facts(data, metrics),
+        "drift": drift_facts(data, payloads, baselines),
+        "importance": importance,
+    }
+
+
+# ---------------------------------------------------------------------------- workflow
+
+
+def _workflow_models() -> dict[str, Any]:
+    """The approval workflow's models (compliance), as far as they exist in this build."""
+    from compliance import models as compliance_models
+
+    names = ("ValidationReview", "Finding", "Condition", "Deployment", "OversightEvent")
+    return {name: getattr(compliance_models, name, None) for name in names}
+
+
+def _history_as_of(model_class, cutoff: dt.datetime, **filters) -> list[Any]:
+    latest: dict[int, Any] = {}
+    records = model_class.history.filter(history_date__lt=cutoff, **filters)
+    for record in records.order_by("history_date", "history_id"):
+        latest[record.id] = record
+    return [r for r in latest.values() if r.history_type != "-"]
+
+
+def _label(choices_field_owner, field: str, value: str) -> str:
+    choices = dict(choices_field_owner._meta.get_field(field).choices or [])
+    return str(choices.get(value, value or ""))
+
+
+def workflow_facts(
+    model: dict[str, Any], version: dict[str, Any] | None, cutoff: dt.datetime, people: People
+) -> dict[str, Any] | None:
+    """Reviews, findings, conditions, approvals, deployments and oversight as of ``cutoff``;
+    None while the approval workflow is not part of this build."""
+    found = _workflow_models()
+    Review, Finding, Condition, Deployment = (
+        found["ValidationReview"], found["Finding"], found["Condition"], found["Deployment"],
+    )  # fmt: skip
+    if Review is None or Finding is None or Deployment is None:
+        return None
+    facts: dict[str, Any] = {"reviews": [], "findings": [], "conditions": [], "deployments": []}
+    facts["oversight"] = None
+    elements = getattr(Review, "ELEMENTS", ())
+    if version is not None:
+        for r in sorted(_history_as_of(Review, cutoff, version_id=version["id"]),
+                        key=lambda r: (r.cycle, r.created_at, r.id)):  # fmt: skip
+            facts["reviews"].append(
+                {
+                    "id": r.id,
+                    "validator": people(r.validator_id),
+                    "validator_id": r.validator_id,
+                    "cycle": r.cycle,
+                    "scope": r.scope,
+                    "elements": [
+                        {
+                            "name": e.replace("_", " ").capitalize(),
+                            "evidence": getattr(r, e) or "",
+                            "conclusion": _label(
+                                Review, f"{e}_conclusion", getattr(r, f"{e}_conclusion")
+                            ),  # fmt: skip
+                        }
+                        for e in elements
+                    ],
+                    "decision": _label(Review, "decision", r.decision),
+                    "decision_code": r.decision,
+                    "decided_at": iso(r.decided_at),
+                }
+            )
+        for f in sorted(_history_as_of(Finding, cutoff, version_id=version["id"]),
+                        key=lambda f: (f.raised_at, f.id)):  # fmt: skip
+            facts["findings"].append(
+                {
+                    "id": f.id,
+                    "title": f.title,
+                    "description": f.description,
+                    "severity": _label(Finding, "severity", f.severity),
+                    "severity_code": f.severity,
+                    "owner": people(f.owner_id),
+                    "due_date": iso(f.due_date),
+                    "status": _label(Finding, "status", f.status),
+                    "status_code": f.status,
+                    "raised_by": people(f.raised_by_id) or "a monitor",
+                    "raised_at": iso(f.raised_at),
+                    "resolved_by": people(f.resolved_by_id),
+                    "resolved_at": iso(f.resolved_at),
+                    "resolution": f.resolution,
+                    "overdue": f.status == "open" and f.due_date < cutoff.date(),
+                }
+            )
+        if Condition is not None:
+            for c in sorted(_history_as_of(Condition, cutoff, version_id=version["id"]),
+                            key=lambda c: (c.due_date, c.id)):  # fmt: skip
+                facts["conditions"].append(
+                    {
+                        "id": c.id,
+                        "description": c.description,
+                        "due_date": iso(c.due_date),
+                        "status": _label(Condition, "status", c.status),
+                        "set_by": people(c.created_by_id),
+                        "met_by": people(c.met_by_id),
+                        "met_at": iso(c.met_at),
+                        "overdue": c.status == "open" and c.due_date < cutoff.date(),
+                    }
+                )
+    deployments = Deployment.objects.filter(model_id=model["id"], deployed_at__lt=cutoff)
+    for d in deployments.select_related("version").order_by("deployed_at", "pk"):
+        ended = d.ended_at is not None and d.ended_at < cutoff
+        facts["deployments"].append(
+            {
+                "version": d.version.label,
+                "environment": d.environment,
+                "role": d.role,
+                "deployed_by": people(d.deployed_by_id),
+                "deployed_at": iso(d.deployed_at),
+                "reason": d.reason,
+                "ended_at": iso(d.ended_at) if ended else None,
+                "end_reason": d.end_reason if ended else "",
+                "active": not ended,
+            }
+        )
+    facts["approvals"] = [
+        r for r in facts["reviews"] if r["decision_code"] in ("approve", "approve_with_conditions")
+    ]
+    facts["independence"] = independence(model, version, facts["reviews"])
+    Oversight = found["OversightEvent"]
+    if Oversight is not None:
+        facts["oversight"] = oversight_facts(Oversight, model, cutoff, people)
+    return facts
+
+
+def independence(
+    model: dict[str, Any], version: dict[str, Any] | None, reviews: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each validator's independence of the version, checked as the workflow checks it."""
+    if version is None:
+        return []
+    team = set(model["developing_team"])
+    result = []
+    for review in reviews:
+        who = review["validator"]
+        problems = []
+        if who == version["registered_by"]:
+            problems.append("registered the version")
+        if who == version["submitted_by"]:
+            problems.append("submitted the version")
+        if who in team:
+            problems.append("is on the developing team")
+        result.append({"validator": who, "cycle": review["cycle"], "problems": problems})
+    return result
+
+
+def oversight_facts(Oversight, model: dict[str, Any], cutoff: dt.datetime, people: People):
+    """Human oversight events (EU AI Act Art. 14) of the model before ``cutoff``."""
+    fields = {f.name for f in Oversight._meta.get_fields()}
+    when = next((f for f in ("occurred_at", "created_at", "recorded_at") if f in fields), None)
+    if when is None or "model" not in fields:
+        return None
+    rows = Oversight.objects.filter(model_id=model["id"], **{f"{when}__lt": cutoff})
+    counts = (
+        rows.values("action").annotate(n=Count("pk")).order_by("action")
+        if "action" in fields
+        else []
+    )
+    listed = []
+    for o in rows.order_by(when, "pk")[:100]:
+        listed.append(
+            {
+                "at": iso(getattr(o, when)),
+                "action": o.get_action_display() if "action" in fields else "",
+                "actor": people(getattr(o, "actor_id", None)),
+                "reason": (getattr(o, "reason", "") or "")[:240],
+            }
+        )
+    return {
+        "total": rows.count(),
+        "by_action": [[c["action"], c["n"]] for c in counts],
+        "listed": listed,
+    }
+
+
+def monitoring_facts(model: AIModel, cutoff: dt.datetime) -> dict[str, Any]:
+    """Scheduled monitoring reports and their schedules: not part of this build yet, so every
+    document prints their absence as gaps."""
+    return {
+        "schedules": None,
+        "fairness_report": None,
+        "drift_report": None,
+        "performance_report": None,
+    }
+
+
+# ---------------------------------------------------------------------------- all together
+
+
+def choose_version(records: dict[int, Any], label: str | None, workflow: Any, cutoff) -> Any:
+    if label is not None:
+        for record in records.values():
+            if record.label == label:
+                return record
+        raise EvidenceError(f"Version {label} was not registered before {iso(cutoff)}.")
+    if not records:
+        return None
+    champion = _production_champion(records, cutoff)
+    if champion is not None:
+        return champion
+    return max(records.values(), key=lambda r: (r.created_at, r.id))
+
+
+def _production_champion(records: dict[int, Any], cutoff: dt.datetime):
+    Deployment = _workflow_models()["Deployment"]
+    if Deployment is None:
+        return None
+    active = (
+        Deployment.objects.filter(
+            version_id__in=list(records), environment="production", role="champion",
+            deployed_at__lt=cutoff,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=cutoff))
+        .order_by("-deployed_at")
+        .first()
+    )  # fmt: skip
+    return records.get(active.version_id) if active else None
+
+
+def gather(model: AIModel, as_of: dt.date, version_label: str | None = None) -> dict[str, Any]:
+    """Everything the documents about ``model`` may say, as it stood at the end of ``as_of``."""
+    cutoff = cutoff_for(as_of)
+    people = People()
+    facts = model_facts(model, cutoff, people)
+    records = versions_as_of(model, cutoff)
+    chosen = choose_version(records, version_label, None, cutoff)
+    version = version_facts(chosen, people) if chosen is not None else None
+    evidence = {
+        "as_of": as_of.isoformat(),
+        "cutoff": iso(cutoff),
+        "model": facts,
+        "versions": [
+            {
+                "label": r.label,
+                "state": VersionState(r.state).label,
+                "registered_at": iso(r.created_at),
+                "manifest_sha256": r.manifest_sha256,
+            }
+            for r in sorted(records.values(), key=lambda r: (r.created_at, r.id))
+        ],
+        "version": version,
+        "narrative": narrative_facts(model, cutoff),
+        "ledger": ledger_facts(model, version["id"] if version else None, cutoff),
+        "events": governance_events(model, cutoff),
+        "analytics": analytics(facts, version, chosen.baselines or {}, cutoff) if version else None,
+        "workflow": workflow_facts(facts, version, cutoff, people),
+        "monitoring": monitoring_facts(model, cutoff),
+    }
+    return plain(evidence)
