@@ -155,7 +155,7 @@ class RateChange(Serialisable):
     relative_change: float | None  # absolute / baseline; None when the baseline is 0
 
 
-def _rate_change(group: str, n: int, selected: int, baseline: float | None) -> RateChange:
+def rate_change(group: str, n: int, selected: int, baseline: float | None) -> RateChange:
     rate = selected / n
     change = None if baseline is None else rate - baseline
     relative = change / baseline if change is not None and baseline else None
@@ -176,7 +176,7 @@ def approval_rate_drift(
 ) -> ApprovalRateDrift:
     """Selection rate now against the baseline, overall and per group ("sex=F" labels)."""
     y_pred = np.asarray(y_pred)
-    overall = _rate_change("overall", len(y_pred), int((y_pred == 1).sum()), baseline_rate)
+    overall = rate_change("overall", len(y_pred), int((y_pred == 1).sum()), baseline_rate)
     groups = []
     for name, values in (sensitive_features or {}).items():
         labels, codes = encode_groups(values)
@@ -185,7 +185,7 @@ def approval_rate_drift(
         for label, count, chosen in zip(labels, n, selected, strict=True):
             key = f"{name}={label}"
             baseline = (baseline_group_rates or {}).get(key)
-            groups.append(_rate_change(key, int(count), int(chosen), baseline))
+            groups.append(rate_change(key, int(count), int(chosen), baseline))
     return ApprovalRateDrift(overall, tuple(groups))
 
 
