@@ -36,6 +36,7 @@ TEMPLATE_DIR = Path(settings.BASE_DIR) / "templates" / "modelcards"
 _pdf_lock = threading.Lock()
 # fontTools reports every table it subsets at INFO; the documents need none of it.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
 def css_string(value: Any) -> Markup:
