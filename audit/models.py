@@ -17,38 +17,9 @@ from django.db import connection, models, transaction
 
 from compliance.models import AIModel, ModelVersion
 
+from .appendonly import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
-class AppendOnlyError(Exception):
-    """An attempt to change or delete a ledger row."""
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: they cannot change.")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: they cannot go.")
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: they cannot change.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(
-                f"{type(self).__name__} rows are append-only: they cannot change."
-            )
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any):
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they cannot go.")
+__all__ = ["AppendOnlyError", "AppendOnlyModel", "AppendOnlyQuerySet"]
 
 
 class EntryKind(models.TextChoices):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
-from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -164,17 +162,23 @@ def _transactional(item) -> bool:
     )
 
 
+_dropped_triggers: list[str] = []
+
+
 def _append_only_triggers(create: bool) -> None:
-    """Drop or recreate the ledger's SQLite triggers, with the migration's own code."""
-    migration = importlib.import_module("audit.migrations.0002_append_only")
-    connection = connections["default"]
-    with connection.cursor() as cursor:
-        editor = SimpleNamespace(
-            connection=connection, execute=lambda sql, params=None: cursor.execute(sql)
-        )
-        migration.backwards(None, editor)
+    """SQLite: drop every append-only trigger (keeping its SQL), or put them all back."""
+    with connections["default"].cursor() as cursor:
         if create:
-            migration.forwards(None, editor)
+            while _dropped_triggers:
+                cursor.execute(_dropped_triggers.pop())
+            return
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND (name LIKE '%_no_update' OR name LIKE '%_no_delete')"
+        )
+        for name, sql in cursor.fetchall():
+            _dropped_triggers.append(sql)
+            cursor.execute(f"DROP TRIGGER {name}")
 
 
 @pytest.fixture(autouse=True)
