@@ -85,7 +85,9 @@ def raise_alert(
     """Raise an alert, or count one more occurrence of the same open alert.
 
     ``subject`` tells alerts of one kind apart (defaults to the version label): one alert per
-    breach, not one per run. A new alert is also a governance event in the ledger.
+    breach, not one per run. A new alert is also a governance event in the ledger; the returned
+    alert's ``is_new`` tells whether this call raised it (so callers notify and open findings
+    once).
     """
     now = timezone.now()
     subject = subject or (version.label if version is not None else "")
@@ -99,6 +101,7 @@ def raise_alert(
             Alert.objects.filter(pk=alert.pk).update(
                 occurrences=models.F("occurrences") + occurrences, last_seen=now
             )
+            alert.is_new = False
             return alert
         alert = Alert.objects.create(
             kind=kind,
@@ -117,4 +120,5 @@ def raise_alert(
             after={"message": message, "subject": subject, "occurrences": occurrences},
             reason=message,
         )
+        alert.is_new = True
         return alert

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 from simple_history.models import HistoricalRecords
 
+from audit.appendonly import AppendOnlyModel
 from audit.canonical import NotCanonicalisable, canonical_json, canonical_sha256
 
 from .choices import (
@@ -890,3 +891,139 @@ class Deployment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+def default_checks() -> list[str]:
+    return ["fairness", "drift", "performance"]
+
+
+def validate_checks(value: Any) -> None:
+    allowed = set(default_checks())
+    if not isinstance(value, list) or not value or not set(value) <= allowed:
+        raise ValidationError(f"Choose one or more of: {', '.join(sorted(allowed))}.")
+
+
+def validate_thresholds(value: Any) -> None:
+    from compliance.reports import DEFAULT_THRESHOLDS
+
+    if not isinstance(value, dict):
+        raise ValidationError("Give a JSON object of threshold names and numbers.")
+    unknown = set(value) - set(DEFAULT_THRESHOLDS)
+    if unknown:
+        raise ValidationError(
+            f"Unknown thresholds: {', '.join(sorted(unknown))}; known: "
+            f"{', '.join(sorted(DEFAULT_THRESHOLDS))}."
+        )
+    bad = [k for k, v in value.items() if not isinstance(v, int | float) or isinstance(v, bool)]
+    if bad:
+        raise ValidationError(f"Thresholds must be numbers: {', '.join(sorted(bad))}.")
+
+
+class ReportSchedule(models.Model):
+    """A monitoring schedule of one model: which checks, over which window, how often, and the
+    thresholds whose breach raises an alert and opens a finding.
+
+    Kept by the model risk officer in the admin; every change is kept (history) and is a ledger
+    event. Scheduled runs go through Celery beat in production and ``run_scheduler`` (or cron
+    with ``run_due_reports``) on the embedded default.
+    """
+
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="report_schedules")
+    name = models.CharField(max_length=100, default="Daily monitoring")
+    checks = models.JSONField(default=default_checks, validators=[validate_checks])
+    attributes = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_attribute_names],
+        help_text="Sensitive attributes to analyse; empty means the model's own list.",
+    )
+    window_days = models.PositiveIntegerField(default=7, help_text="e.g. 7: the last 7 days")
+    cadence_hours = models.PositiveIntegerField(default=24, help_text="24: daily")
+    min_group_size = models.PositiveIntegerField(
+        default=30, help_text="Smaller groups are reported as insufficient data."
+    )
+    thresholds = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_thresholds],
+        help_text='e.g. {"impact_ratio_min": 0.8, "psi_max": 0.2}; missing ones use defaults.',
+    )
+    active = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["next_run_at"])
+
+    class Meta:
+        ordering = ["model", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="schedule_window_and_cadence_positive",
+                condition=Q(window_days__gte=1) & Q(cadence_hours__gte=1),
+                violation_error_message="Window and cadence must be at least 1.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.model.slug}"
+
+    def effective_thresholds(self) -> dict[str, float]:
+        from compliance.reports import DEFAULT_THRESHOLDS
+
+        return {**DEFAULT_THRESHOLDS, **(self.thresholds or {})}
+
+
+class MonitoringReport(AppendOnlyModel):
+    """One run of a monitoring report over one version's logged predictions in a window.
+
+    Immutable evidence: inputs (window, version, counts), results, and pass/fail per threshold;
+    its SHA-256 is in the ledger event that recorded it. Read by risk officers, validators,
+    auditors and the documents.
+    """
+
+    schedule = models.ForeignKey(
+        ReportSchedule, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="reports")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="reports")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    checks = models.JSONField()
+    thresholds = models.JSONField()
+    min_group_size = models.PositiveIntegerField()
+    results = models.JSONField()
+    breaches = models.JSONField()
+    passed = models.BooleanField()
+    content_sha256 = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who ran it on demand; empty for a scheduled run.",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["model", "created_at"], name="report_model_time")]
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.passed else f"{len(self.breaches)} breaches"
+        return f"{self.version} {self.window_start:%Y-%m-%d}–{self.window_end:%Y-%m-%d}: {verdict}"
+
+    def content(self) -> dict[str, Any]:
+        """What ``content_sha256`` commits to."""
+        return {
+            "model": self.model.slug,
+            "version": self.version.label,
+            "version_manifest_sha256": self.version.manifest_sha256,
+            "window": [self.window_start.isoformat(), self.window_end.isoformat()],
+            "checks": self.checks,
+            "thresholds": self.thresholds,
+            "min_group_size": self.min_group_size,
+            "results": self.results,
+            "breaches": self.breaches,
+            "passed": self.passed,
+        }

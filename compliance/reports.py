@@ -9,11 +9,27 @@ below the minimum size is reported as insufficient data and never breaches anyth
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance import drift, monitoring
-from compliance.fairness import FOUR_FIFTHS, FairnessOptions, fairness_from_counts
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from audit.canonical import canonical_sha256
+from audit.ledger import raise_alert, record_event
+from audit.models import PredictionRecord
+from compliance import drift, monitoring, workflow
+from compliance.choices import Severity
+from compliance.fairness import FOUR_FIFTHS, FairnessOptions, fairness_from_counts, jsonable
+from compliance.models import ModelVersion, MonitoringReport
+
+log = logging.getLogger(__name__)
 
 # Thresholds a schedule may set; a missing key falls back to these defaults.
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -246,3 +262,179 @@ def breaches(results: Results, thresholds: dict[str, float], min_group_size: int
                         )
                     )
     return found
+
+
+# ---------------------------------------------------------------------------- running reports
+
+ALERT_KINDS = {
+    "fairness": "fairness_breach",
+    "drift": "drift_breach",
+    "performance": "performance_breach",
+}
+
+
+def versions_in_window(model, start: dt.datetime, end: dt.datetime) -> list:
+    """The versions of ``model`` that made predictions in [start, end)."""
+
+    ids = (
+        PredictionRecord.objects.filter(
+            version__model=model, decided_at__gte=start, decided_at__lt=end
+        )
+        .values_list("version_id", flat=True)
+        .distinct()
+    )
+    return list(ModelVersion.objects.filter(pk__in=list(ids)).select_related("model"))
+
+
+def run_report(
+    model,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    schedule=None,
+    actor=None,
+    n_bootstrap: int = 1000,
+) -> list:
+    """Run the monitoring report of ``model`` (one per version with traffic in the window).
+
+    Each report is stored immutably and recorded in the ledger with its SHA-256; each breach
+    raises an alert and, the first time, opens a finding owned by the model owner, emails them
+    and calls the webhook. Returns the reports.
+    """
+
+    end = end or timezone.now()
+    window = dt.timedelta(days=schedule.window_days if schedule else 7)
+    start = start or end - window
+    if start >= end:
+        raise ValueError(f"The window must start before it ends ({start} to {end}).")
+    checks = tuple(schedule.checks) if schedule else CHECKS
+    attributes = (schedule.attributes if schedule else None) or model.sensitive_attributes
+    min_group_size = schedule.min_group_size if schedule else 30
+    thresholds = schedule.effective_thresholds() if schedule else dict(DEFAULT_THRESHOLDS)
+    reports = []
+    for version in versions_in_window(model, start, end):
+        results = compute(
+            version,
+            start,
+            end,
+            checks=checks,
+            attributes=attributes,
+            min_group_size=min_group_size,
+            n_bootstrap=n_bootstrap,
+        )
+        found = breaches(results, thresholds, min_group_size)
+        reports.append(
+            _store(
+                model,
+                version,
+                schedule,
+                actor,
+                start,
+                end,
+                checks,
+                thresholds,
+                min_group_size,
+                results,
+                found,
+            )
+        )
+    return reports
+
+
+def _store(
+    model, version, schedule, actor, start, end, checks, thresholds, min_group_size, results, found
+):
+
+    with transaction.atomic():
+        report = MonitoringReport(
+            schedule=schedule,
+            model=model,
+            version=version,
+            window_start=start,
+            window_end=end,
+            checks=list(checks),
+            thresholds=thresholds,
+            min_group_size=min_group_size,
+            results=jsonable(results.to_dict()),
+            breaches=[b.to_dict() for b in found],
+            passed=not found,
+            requested_by=actor,
+            created_at=timezone.now(),
+        )
+        report.content_sha256 = canonical_sha256(report.content())
+        report.save()
+        record_event(
+            "report.completed",
+            actor=actor,
+            obj=report,
+            model=model,
+            after={
+                "version": version.label,
+                "window": [start.isoformat(), end.isoformat()],
+                "sha256": report.content_sha256,
+                "passed": report.passed,
+                "breaches": [b.key for b in found],
+            },
+            reason="scheduled run" if schedule and actor is None else "run on demand",
+        )
+        for breach in found:
+            alert = raise_alert(
+                ALERT_KINDS[breach.check],
+                model=model,
+                version=version,
+                subject=f"{version.label}:{breach.key}",
+                message=breach.message,
+            )
+            if alert.is_new:
+                _open_finding(version, breach, report)
+                transaction.on_commit(lambda b=breach, r=report: notify(model, b, r))
+    return report
+
+
+def _open_finding(version, breach: Breach, report) -> None:
+    """A monitor's finding, owned by the model owner; skipped (and noted) where impossible."""
+
+    owner = version.model.business_owner
+    if owner is None or "record-finding" not in version.allowed_actions():
+        return  # the alert stands; a finding needs an owner and a version that can take one
+    severity = Severity.HIGH if breach.check == "fairness" else Severity.MEDIUM
+    try:
+        workflow.record_finding(
+            version,
+            None,
+            title=f"Monitoring: {breach.metric.replace('_', ' ')} of {breach.subject}"[:200],
+            description=f"{breach.message} Report {report.pk} ({report.content_sha256[:12]}).",
+            severity=severity,
+            owner=owner,
+            due_date=timezone.localdate() + dt.timedelta(days=30),
+            reason=f"monitoring breach {breach.key}",
+        )
+    except ValidationError:
+        return
+
+
+def notify(model, breach: Breach, report) -> None:
+    """Email the model owner and call the webhook; failures are logged, never raised."""
+
+    owner = model.business_owner
+    subject = f"[Attest] {model.name}: {breach.metric.replace('_', ' ')} breached"
+    body = (
+        f"{breach.message}\n\nReport {report.pk}, window {report.window_start:%Y-%m-%d} to "
+        f"{report.window_end:%Y-%m-%d}, SHA-256 {report.content_sha256}."
+    )
+    if owner is not None and owner.email:
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [owner.email])
+        except Exception:  # noqa: BLE001 - a mail outage must not lose the report
+            log.exception("Could not email %s about %s", owner.email, breach.key)
+    if settings.ALERT_WEBHOOK_URL:
+        payload = {"model": model.slug, "report": report.pk, **breach.to_dict()}
+        request = urllib.request.Request(
+            settings.ALERT_WEBHOOK_URL,
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=5).close()
+        except Exception:  # noqa: BLE001
+            log.exception("Webhook %s failed for %s", settings.ALERT_WEBHOOK_URL, breach.key)

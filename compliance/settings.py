@@ -197,6 +197,18 @@ REVALIDATION_MONTHS = {
     3: env_positive_int("REVALIDATION_MONTHS_TIER_3", 36),
 }
 
+# Monitoring: where breach alerts go besides the ledger and the dashboard.
+ALERT_WEBHOOK_URL = env("ALERT_WEBHOOK_URL")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "attest@localhost")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+
 # Production hardening: on unless DEBUG; each can be switched off explicitly behind a proxy
 # that terminates TLS itself.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -218,3 +230,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# Documents: "request" generates them in the request (the embedded default); "celery" hands
+# them to a worker (modelcards.run_document_job) and the client polls the job.
+DOCUMENTS_RUN_IN = env("DOCUMENTS_RUN_IN", "request")
+if DOCUMENTS_RUN_IN not in ("request", "celery"):
+    raise ImproperlyConfigured(f"DOCUMENTS_RUN_IN={DOCUMENTS_RUN_IN!r}: use request or celery")
