@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "simple_history",
+    "django_celery_beat",
     "compliance",
     "audit",
     "modelcards",
@@ -195,6 +196,17 @@ REVALIDATION_MONTHS = {
     1: env_positive_int("REVALIDATION_MONTHS_TIER_1", 12),
     2: env_positive_int("REVALIDATION_MONTHS_TIER_2", 24),
     3: env_positive_int("REVALIDATION_MONTHS_TIER_3", 36),
+}
+
+# Celery over Redis for scheduled and heavy work; beat keeps its schedule in the database.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "run-due-reports": {"task": "attest.run_due_reports", "schedule": 60.0},
 }
 
 # Monitoring: where breach alerts go besides the ledger and the dashboard.
