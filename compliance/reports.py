@@ -438,3 +438,49 @@ def notify(model, breach: Breach, report) -> None:
             urllib.request.urlopen(request, timeout=5).close()
         except Exception:  # noqa: BLE001
             log.exception("Webhook %s failed for %s", settings.ALERT_WEBHOOK_URL, breach.key)
+
+
+def trends(model, limit: int = 200) -> dict[str, list[dict[str, Any]]]:
+    """Each headline metric across the model's stored reports, oldest first, per version.
+
+    Series: the lowest four-fifths impact ratio, the largest demographic parity difference, the
+    largest PSI, accuracy and ROC AUC; a report that lacks a metric has no point for it.
+    """
+    series: dict[str, list[dict[str, Any]]] = {
+        "min_impact_ratio": [],
+        "max_demographic_parity_difference": [],
+        "max_psi": [],
+        "accuracy": [],
+        "roc_auc": [],
+    }
+    reports = MonitoringReport.objects.filter(model=model).select_related("version")
+    for report in reversed(list(reports.order_by("-window_end")[:limit])):
+        point = {
+            "report": report.pk,
+            "version": report.version.label,
+            "window_end": report.window_end.isoformat(),
+        }
+        results = report.results
+        ratios, differences = [], []
+        for attribute in (results.get("fairness") or {}).get("attributes", []):
+            ratios += [
+                r["impact_ratio"]
+                for r in attribute["four_fifths"]
+                if r["status"] in ("pass", "fail") and r["impact_ratio"] is not None
+            ]
+            dpd = attribute["disparity"]["demographic_parity_difference"]
+            if dpd is not None:
+                differences.append(abs(dpd))
+        psis = [d["psi"] for d in results.get("drift") or [] if d["psi"] is not None]
+        performance = results.get("performance") or {}
+        values = {
+            "min_impact_ratio": min(ratios, default=None),
+            "max_demographic_parity_difference": max(differences, default=None),
+            "max_psi": max(psis, default=None),
+            "accuracy": performance.get("accuracy"),
+            "roc_auc": performance.get("roc_auc"),
+        }
+        for name, value in values.items():
+            if value is not None:
+                series[name].append({**point, "value": value})
+    return series

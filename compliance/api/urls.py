@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import report_views as rv
 from . import views
 from . import workflow_views as wv
 
@@ -48,4 +49,11 @@ urlpatterns += [
         name="model-deployments",
     ),
     path("oversight/", wv.OversightView.as_view(), name="oversight"),
+]
+
+urlpatterns += [
+    path("reports/", rv.ReportListView.as_view(), name="report-list"),
+    path("reports/<int:pk>/", rv.ReportDetailView.as_view(), name="report-detail"),
+    path("models/<slug:slug>/reports/", rv.RunReportView.as_view(), name="model-run-report"),
+    path("models/<slug:slug>/reports/trends/", rv.TrendsView.as_view(), name="model-trends"),
 ]

@@ -1,0 +1,116 @@
+"""Monitoring reports through the API: list, read, download, run now, trends."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance.models import AIModel, MonitoringReport
+from compliance.reports import run_report, trends
+
+
+class ReportSummarySerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    version = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    breaches = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MonitoringReport
+        fields = [
+            "id",
+            "model",
+            "version",
+            "window_start",
+            "window_end",
+            "passed",
+            "breaches",
+            "content_sha256",
+            "created_at",
+            "schedule",
+        ]
+
+    def get_breaches(self, report) -> int:
+        return len(report.breaches)
+
+
+class ReportSerializer(ReportSummarySerializer):
+    breaches = serializers.JSONField()
+
+    class Meta(ReportSummarySerializer.Meta):
+        fields = [
+            *ReportSummarySerializer.Meta.fields,
+            "checks",
+            "thresholds",
+            "min_group_size",
+            "results",
+        ]
+
+
+class RunReportSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(required=False, help_text="default: 7 days before end")
+    end = serializers.DateTimeField(required=False, help_text="default: now")
+
+    def validate(self, attrs):
+        if "start" in attrs and "end" in attrs and attrs["start"] >= attrs["end"]:
+            raise ValidationError({"end": "The window must end after it starts."})
+        return attrs
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("model", str, description="only the reports of this model")]
+)
+class ReportListView(generics.ListAPIView):
+    """Stored monitoring reports, newest first."""
+
+    serializer_class = ReportSummarySerializer
+
+    def get_queryset(self):
+        reports = MonitoringReport.objects.select_related("model", "version")
+        slug = self.request.query_params.get("model")
+        if slug:
+            get_object_or_404(AIModel, slug=slug)
+            reports = reports.filter(model__slug=slug)
+        return reports
+
+
+class ReportDetailView(generics.RetrieveAPIView):
+    """One report with every number it computed."""
+
+    serializer_class = ReportSerializer
+    queryset = MonitoringReport.objects.select_related("model", "version")
+
+
+class RunReportView(APIView):
+    """Run the model's monitoring report now, over ``start``–``end`` (default: the last 7 days)."""
+
+    required_permissions = {"POST": ["compliance.add_monitoringreport"]}
+
+    @extend_schema(request=RunReportSerializer, responses={201: ReportSerializer(many=True)})
+    def post(self, request, slug: str):
+        model = get_object_or_404(AIModel, slug=slug)
+        data = RunReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        schedule = model.report_schedules.filter(active=True).first()
+        reports = run_report(
+            model,
+            start=data.validated_data.get("start"),
+            end=data.validated_data.get("end"),
+            schedule=schedule,
+            actor=request.user,
+        )
+        return Response(ReportSerializer(reports, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class TrendsView(APIView):
+    """Each headline metric across the model's reports, oldest first."""
+
+    required_permissions = {"GET": ["compliance.view_monitoringreport"]}
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, slug: str):
+        return Response(trends(get_object_or_404(AIModel, slug=slug)))
