@@ -674,7 +674,7 @@ def rollback(model: AIModel, environment: str, actor, reason: str) -> Deployment
         reason = _need(reason, "reason", "Say why the deployment is rolled back.")
         current = (
             Deployment.objects.active()
-            .select_for_update()
+            .select_for_update(of=("self",))  # not the outer-joined predecessor
             .select_related("version", "previous__version")
             .filter(model=model, environment=environment, role=DeploymentRole.CHAMPION)
             .first()

@@ -4,6 +4,7 @@ role) or 409 (the state does not allow it), with a message that names the rule."
 
 from __future__ import annotations
 
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -188,7 +189,7 @@ class DeploymentListView(generics.ListAPIView):
         return (
             Deployment.objects.filter(model=model)
             .select_related("model", "version", "deployed_by", "ended_by")
-            .order_by("ended_at", "-deployed_at")  # active (no end) first
+            .order_by(F("ended_at").asc(nulls_first=True), "-deployed_at")  # active first
         )
 
 
