@@ -498,6 +498,39 @@ class ModelVersionAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
                 fields += list(ModelVersion.BUNDLE_FIELDS)
         return fields
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["model", *ModelVersion.BUNDLE_FIELDS]})]
+        bundle = [f for f in ModelVersion.BUNDLE_FIELDS if f != "label"]
+        return [
+            (None, {"fields": ["model", "label", "state", "approval"]}),
+            (
+                "Workflow",
+                {
+                    "fields": [
+                        "submitted_by",
+                        "submitted_at",
+                        "approved_at",
+                        "approval_expires_at",
+                        "revalidation_overdue_since",
+                    ]
+                },
+            ),
+            (
+                "Bundle",
+                {
+                    "fields": [
+                        *bundle,
+                        "input_schema_sha256",
+                        "manifest_sha256",
+                        "created_by",
+                        "created_at",
+                    ]
+                },
+            ),
+            ("Timeline", {"fields": ["timeline"]}),
+        ]
+
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
 
