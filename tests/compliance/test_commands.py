@@ -83,7 +83,7 @@ def test_seed_demo_registers_the_trained_model_and_is_rerunnable(db, settings, t
     output = run("seed_demo", "--rows", "2000")
     assert "API key of scoring-service:" in output
     model = AIModel.objects.get(slug="credit-scoring")
-    version = model.versions.get()
+    version = model.versions.get(label="1.0.0")
     artifact = tmp_path / "artifacts" / "credit-scoring-1.0.0.skops"
     assert version.artifact_sha256 == hashlib.sha256(artifact.read_bytes()).hexdigest()
     assert version.evaluation_metrics["roc_auc"] > 0.7
@@ -93,7 +93,7 @@ def test_seed_demo_registers_the_trained_model_and_is_rerunnable(db, settings, t
     )
 
     run("seed_demo", "--rows", "2000")
-    assert model.versions.count() == 1
+    assert model.versions.count() == 2  # 1.0.0 and its retrain 1.1.0
     assert UserAPIKey.objects.filter(revoked=False, user__username="scoring-service").count() == 1
 
 

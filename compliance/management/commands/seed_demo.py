@@ -1,20 +1,47 @@
-"""Seed the demo: one user per role, the credit-scoring model and its first version."""
+"""Seed the demo: one user per role, the credit-scoring model and two versions.
+
+Version 1.0.0 has been through the whole workflow: submitted, reviewed and approved by both
+validators (the model is tier 1 and EU high-risk), deployed to production. Version 1.1.0, a
+retrain, is in validation with an open high-severity finding, waiting in the validators' queue.
+Every step is skipped when already done, so the command can run again.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from compliance import demo
-from compliance.choices import AnnexIIIArea, EUAIActCategory, LifecycleStatus, RiskTier, Role
-from compliance.models import AIModel, ModelVersion, UserAPIKey
+from compliance import demo, workflow
+from compliance.choices import (
+    AnnexIIIArea,
+    Conclusion,
+    EUAIActCategory,
+    LifecycleStatus,
+    RiskTier,
+    Role,
+    Severity,
+    VersionState,
+)
+from compliance.models import AIModel, Deployment, ModelVersion, UserAPIKey
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
 
 DEMO_PASSWORD = "attest-demo"  # a local demo only: seed_demo refuses to run with DEBUG off
 DEMO_KEY_NAME = "demo scoring service"
+REVIEW = {
+    "scope": "Initial validation: data, design, performance and fairness of the bundle.",
+    "conceptual_soundness": "Logistic regression on six bureau features; monotone, documented.",
+    "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
+    "ongoing_monitoring": "Monthly drift and fairness reports against the training baselines.",
+    "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
+    "outcomes_analysis": "Hold-out ROC AUC above 0.75; stable across the test quarters.",
+    "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
+}
 DEMO_USERS = [
     ("rita", "Rita", "Okafor", Role.RISK_OFFICER),
     ("victor", "Victor", "Lindqvist", Role.VALIDATOR),
@@ -35,9 +62,15 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo uses well-known demo passwords: run it with DEBUG on.")
         users = self.seed_users()
-        version = self.seed_model(users, options["rows"])
+        model = self.seed_model(users)
+        version = self.seed_version(model, users, "1.0.0", options["rows"], seed=7)
+        self.approve_and_deploy(version, users)
+        retrain = self.seed_version(model, users, "1.1.0", options["rows"], seed=11)
+        self.in_validation_with_a_finding(retrain, users)
         key = self.service_key(users["scoring-service"])
         self.stdout.write(self.style.SUCCESS(f"Demo model {version} ({version.manifest_sha256})"))
+        self.stdout.write(f"  {version}: approved by victor and valerie, champion in production")
+        self.stdout.write(f"  {retrain}: in validation, an open finding, in the validators' queue")
         self.stdout.write(f"Logins (password for every person: {DEMO_PASSWORD}):")
         for username, _, _, role in DEMO_USERS:
             self.stdout.write(f"  {role.label:<20} {username}")
@@ -68,7 +101,7 @@ class Command(BaseCommand):
         return users
 
     @transaction.atomic
-    def seed_model(self, users: dict, rows: int) -> ModelVersion:
+    def seed_model(self, users: dict) -> AIModel:
         model, created = AIModel.objects.get_or_create(
             slug="credit-scoring",
             defaults={
@@ -92,14 +125,18 @@ class Command(BaseCommand):
         )
         if created:
             model.developing_team.add(users["devon"])
-        existing = model.versions.filter(label="1.0.0").first()
+        return model
+
+    @transaction.atomic
+    def seed_version(self, model: AIModel, users: dict, label: str, rows: int, seed: int):
+        existing = model.versions.filter(label=label).first()
         if existing:
             return existing
-        trained = demo.train(rows)
-        bundle = demo.save_artifacts(trained, settings.DATA_DIR / "artifacts", "1.0.0")
+        trained = demo.train(rows, seed=seed)
+        bundle = demo.save_artifacts(trained, settings.DATA_DIR / "artifacts", label)
         return ModelVersion.objects.create(
             model=model,
-            label="1.0.0",
+            label=label,
             feature_pipeline_version="features-2025.12",
             input_schema=demo.input_schema(),
             code_commit="demo",
@@ -109,6 +146,47 @@ class Command(BaseCommand):
             created_by=users["devon"],
             **bundle,
         )
+
+    def approve_and_deploy(self, version: ModelVersion, users: dict) -> None:
+        """1.0.0 through the whole workflow, each step only if not yet done."""
+        if version.state == VersionState.DRAFT:
+            version = workflow.submit_version(version, users["devon"], "Ready for validation.")
+        if version.state == VersionState.SUBMITTED:
+            version = workflow.start_validation(version, users["victor"])
+        for validator in ("victor", "valerie"):
+            decided = version.reviews.filter(
+                validator=users[validator], cycle=version.validation_cycle
+            ).exclude(decision="")
+            if version.state != VersionState.IN_VALIDATION or decided.exists():
+                continue
+            workflow.record_review(version, users[validator], **REVIEW)
+            version = workflow.approve_version(
+                version, users[validator], "Sound design, stable outcomes, monitoring in place."
+            )
+        deployed = Deployment.objects.active().filter(version=version, environment="production")
+        if version.approval_is_current() and not deployed.exists():
+            workflow.deploy_version(version, users["rita"], reason="Demo go-live.")
+
+    def in_validation_with_a_finding(self, version: ModelVersion, users: dict) -> None:
+        """1.1.0 submitted, taken into validation by victor, with an open finding."""
+        if version.state == VersionState.DRAFT:
+            version = workflow.submit_version(version, users["devon"], "Quarterly retrain.")
+        if version.state == VersionState.SUBMITTED:
+            version = workflow.start_validation(version, users["victor"])
+        if version.state == VersionState.IN_VALIDATION and not version.findings.exists():
+            workflow.record_finding(
+                version,
+                users["victor"],
+                title="Selection rates by age band not compared with 1.0.0",
+                description=(
+                    "The retrain's approval rates by age band have not been compared with those "
+                    "of 1.0.0; 18-24, the smallest band, is most at risk. Compare them against "
+                    "the four-fifths rule before approval."
+                ),
+                severity=Severity.HIGH,
+                owner=users["devon"],
+                due_date=timezone.localdate() + dt.timedelta(days=30),
+            )
 
     def service_key(self, user) -> str:
         # The key is shown only once, so every run issues a fresh one and revokes the old.
