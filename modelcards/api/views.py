@@ -7,6 +7,8 @@ import datetime as dt
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -72,11 +74,15 @@ class ModelDocumentsView(APIView):
         "POST": ["modelcards.add_issueddocument", "modelcards.add_documentjob"],
     }
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug):
         model = get_object_or_404(AIModel, slug=slug)
         documents = IssuedDocument.objects.filter(model=model).select_related("version", "event")
         return Response([document_body(d, request) for d in documents])
 
+    @extend_schema(
+        request=DocumentRequest, responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT}
+    )
     def post(self, request, slug):
         model = get_object_or_404(AIModel, slug=slug)
         data = DocumentRequest(data=request.data)
@@ -115,6 +121,7 @@ class ModelDocumentsView(APIView):
 class DocumentJobView(APIView):
     required_permissions = ["modelcards.view_documentjob"]
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pk):
         job = get_object_or_404(DocumentJob.objects.select_related("model"), pk=pk)
         return Response(job_body(job, request))
@@ -125,6 +132,7 @@ class DocumentDownloadView(APIView):
 
     required_permissions = ["modelcards.view_issueddocument"]
 
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, reference):
         document = get_object_or_404(IssuedDocument, reference=reference)
         response = HttpResponse(bytes(document.content), content_type=document.content_type)
