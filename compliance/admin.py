@@ -19,6 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -265,9 +266,11 @@ class WorkflowAdminMixin:
         ]
 
     def step_view(self, request, pk: int, step: str):
-        if step not in self.steps or not request.user.has_perm(self.steps[step].permission):
+        spec = self.steps.get(step)
+        if spec is None:
+            raise Http404(f"No step {step!r} here.")
+        if not request.user.has_perm(spec.permission):
             raise PermissionDenied
-        spec = self.steps[step]
         obj = get_object_or_404(self.model, pk=pk)
         if request.method == "POST":
             form = spec.form(request.POST)

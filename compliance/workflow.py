@@ -158,8 +158,8 @@ def _deployment(deployment: Deployment | None) -> dict[str, Any] | None:
 def submit_version(version: ModelVersion, actor, reason: str = "") -> ModelVersion:
     """A developer of the model's team submits a draft for validation; its bundle freezes."""
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.submit_modelversion", "submit a version")
+        version = _locked(version)
         version.check_action("submit")
         if not version.model.developing_team.filter(pk=actor.pk).exists():
             raise RuleViolation(
@@ -191,8 +191,8 @@ def submit_version(version: ModelVersion, actor, reason: str = "") -> ModelVersi
 def start_validation(version: ModelVersion, actor, reason: str = "") -> ModelVersion:
     """An independent validator takes a submitted version into validation."""
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.validate_modelversion", "validate a version")
+        version = _locked(version)
         version.check_action("start-validation")
         version.check_independence(actor, "validate")
         before = _state(version)
@@ -231,8 +231,8 @@ def record_review(
     if unknown:
         raise TypeError(f"Not review fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.add_validationreview", "review a version")
+        version = _locked(version)
         version.check_action("review")
         version.check_independence(actor, "validate")
         review = ValidationReview.objects.filter(
@@ -274,8 +274,8 @@ def approve_version(version: ModelVersion, actor, reason: str = "") -> ModelVers
     if any are open, until its approval expires. On an approved version this is a periodic
     revalidation, held to the same rules."""
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.validate_modelversion", "approve a version")
+        version = _locked(version)
         version.check_action("approve")
         version.check_independence(actor, "validate or approve")
         blocking = list(version.findings.open().filter(severity=Severity.HIGH))
@@ -363,8 +363,8 @@ def reject_version(version: ModelVersion, actor, reason: str) -> ModelVersion:
     """A validator rejects a version in validation. A rejected version is never edited back:
     a new version supersedes it."""
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.validate_modelversion", "reject a version")
+        version = _locked(version)
         version.check_action("reject")
         version.check_independence(actor, "validate or reject")
         reason = _need(reason, "reason", "Say why the version is rejected.")
@@ -397,8 +397,8 @@ def reject_version(version: ModelVersion, actor, reason: str) -> ModelVersion:
 def retire_version(version: ModelVersion, actor, reason: str) -> ModelVersion:
     """A risk officer retires an approved version that no longer serves anywhere."""
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.deploy_modelversion", "retire a version")
+        version = _locked(version)
         version.check_action("retire")
         reason = _need(reason, "reason", "Say why the version is retired.")
         serving = version.deployments.active().first()
@@ -531,8 +531,8 @@ def add_condition(
 ) -> Condition:
     """A validator attaches a condition of approval, due by a date."""
     with transaction.atomic():
-        version = _locked(version)
         _require(actor, "compliance.add_condition", "add a condition")
+        version = _locked(version)
         version.check_action("add-condition")
         version.check_independence(actor, "validate")
         condition = Condition.objects.create(
@@ -610,9 +610,9 @@ def deploy_version(
         else DeploymentRole.CHALLENGER
     )
     with transaction.atomic():
+        _require(actor, "compliance.deploy_modelversion", "deploy a version")
         AIModel.objects.select_for_update().filter(pk=version.model_id).first()  # one at a time
         version = _locked(version)
-        _require(actor, "compliance.deploy_modelversion", "deploy a version")
         version.check_action("deploy")
         now = timezone.now()
         if not version.approval_is_current(now):
@@ -669,8 +669,8 @@ def rollback(model: AIModel, environment: str, actor, reason: str) -> Deployment
     """Put the previous champion of ``environment`` back in one step, if its approval is still
     current. A second rollback steps back once more."""
     with transaction.atomic():
-        model = AIModel.objects.select_for_update().get(pk=model.pk)
         _require(actor, "compliance.deploy_modelversion", "roll back a deployment")
+        model = AIModel.objects.select_for_update().get(pk=model.pk)
         reason = _need(reason, "reason", "Say why the deployment is rolled back.")
         current = (
             Deployment.objects.active()
@@ -744,9 +744,9 @@ def check_revalidation(now: dt.datetime | None = None) -> list[ModelVersion]:
         approval_expires_at__lte=now,
         revalidation_overdue_since__isnull=True,
     )
-    for pk in due.values_list("pk", flat=True):
+    for version in due:
         with transaction.atomic():
-            version = _locked(ModelVersion(pk=pk))
+            version = _locked(version)
             if version.revalidation_overdue_since is not None or version.approval_is_current(now):
                 continue  # another run got there first, or it was revalidated meanwhile
             version.revalidation_overdue_since = now
@@ -796,8 +796,6 @@ def record_oversight(
 
     A service account records on behalf of a person of its application and must name them.
     """
-    if actor is None:
-        raise RuleViolation("Role: human oversight is recorded by a person.", rule="role")
     _require(actor, "compliance.record_oversight", "record human oversight")
     if action not in OversightAction.values:
         raise ValidationError({"action": f"One of {', '.join(OversightAction.values)}."})

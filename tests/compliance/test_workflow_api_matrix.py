@@ -168,3 +168,17 @@ def test_bad_input_is_a_400_naming_the_field(api, people, version, action, body,
     response = api.as_(people[TRANSITIONS[action][0]]).post(url, body)
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_the_workflow_endpoints_are_documented_in_the_openapi_schema(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for action in ("submit", "start-validation", "approve", "reject", "deploy", "retire"):
+        post = schema["paths"][f"/api/v1/versions/{{id}}/{action}/"]["post"]
+        assert {"200", "403", "409"} <= set(post["responses"]) or "201" in post["responses"]
+        assert post["responses"]["409"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/WorkflowError"
+        }
+    for path in ("/api/v1/models/{slug}/rollback/", "/api/v1/oversight/"):
+        assert "post" in schema["paths"][path]
+    for children in ("reviews", "findings", "conditions"):
+        assert {"get", "post"} <= set(schema["paths"][f"/api/v1/versions/{{id}}/{children}/"])
