@@ -712,3 +712,6 @@ class UserAPIKeyAdmin(APIKeyModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # created by `manage.py create_api_key`, which shows the key once
+
+
+from . import monitoring_admin  # noqa: E402, F401  (registers the monitoring admin)
