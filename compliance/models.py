@@ -494,22 +494,11 @@ class ModelVersion(models.Model):
 
     def is_approved_for(self, environment: str) -> bool:
         """Whether this version may serve ``environment``: it is actively deployed there and its
-        approval is current.
-
-        Ingest asks this for every prediction of a batch and loads each version once per batch,
-        so the deployment lookup is memoised on the instance, until this process next saves a
-        deployment.
-        """
-        if not self.approval_is_current():
-            return False
-        memo = self.__dict__.get("_deployed_in")
-        if memo is None or memo[0] != Deployment.saves:
-            memo = self.__dict__["_deployed_in"] = (Deployment.saves, {})
-        if environment not in memo[1]:
-            memo[1][environment] = (
-                self.deployments.active().filter(environment=environment).exists()
-            )
-        return memo[1][environment]
+        approval is current. (Ingest asks once per version and environment of a batch.)"""
+        return (
+            self.approval_is_current()
+            and self.deployments.active().filter(environment=environment).exists()
+        )
 
     def current_approvals(self) -> models.QuerySet[ValidationReview]:
         """Approving reviews of the cycle in progress."""
@@ -877,16 +866,8 @@ class Deployment(models.Model):
             ),
         ]
 
-    # Counts this process's saves, so that memoised answers of ``is_approved_for`` are not
-    # reused across a change of deployments.
-    saves = 0
-
     def __str__(self) -> str:
         return f"{self.version} as {self.role} in {self.environment}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        Deployment.saves += 1
 
     @property
     def is_active(self) -> bool:
