@@ -2,26 +2,82 @@
 
 The ledger hashes the canonical bytes it stores, never a re-serialisation of parsed JSON,
 so the standalone verifier needs only these bytes and :mod:`hashlib`.
+
+RFC 8785 output equals Python's C JSON encoder (sorted keys, compact separators, no ASCII
+escaping) for the values a model service sends: strings, booleans, null, integers within
+±2**53, and floats whose shortest form is plain decimal in both languages (1e-4 <= |x| < 1e16;
+ECMAScript and Python then print the same digits). Anything else — other floats, keys outside
+the Basic Multilingual Plane (RFC 8785 sorts by UTF-16 code units), lone surrogates — goes
+through the reference implementation, ``rfc8785``. The fast path is about twice as fast and
+is checked byte for byte against the reference in the tests.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import rfc8785
+
+SAFE_INTEGER = 2**53
+_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
 
 
 class NotCanonicalisable(ValueError):
     """The value cannot be written as RFC 8785 JSON (NaN, infinity, non-string keys, …)."""
 
 
+class _Fallback(Exception):
+    pass
+
+
+def _prepared(value: Any) -> Any:
+    """``value`` with integral floats as ints, ready for the C encoder; ``_Fallback`` if the
+    encoder would not write it as RFC 8785 does."""
+    kind = type(value)
+    if kind is str:
+        if not value.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise _Fallback
+        return value
+    if kind is bool or value is None:
+        return value
+    if kind is int:
+        if -SAFE_INTEGER <= value <= SAFE_INTEGER:
+            return value
+        raise _Fallback
+    if kind is float:
+        if value.is_integer():
+            if -SAFE_INTEGER <= value <= SAFE_INTEGER:
+                return int(value)
+            raise _Fallback
+        if 1e-4 <= abs(value) < 1e16:
+            return value
+        raise _Fallback
+    if kind is dict:
+        prepared = {}
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                raise _Fallback
+            prepared[_prepared(key)] = _prepared(item)
+        return prepared
+    if kind is list or kind is tuple:
+        return [_prepared(item) for item in value]
+    raise _Fallback
+
+
 def canonical_json(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``value``.
 
-    >>> canonical_json({"b": 1, "a": [1.0, "é"]})
-    b'{"a":[1,"\\xc3\\xa9"],"b":1}'
+    >>> canonical_json({"b": 1, "a": [1.5, "é"]})
+    b'{"a":[1.5,"\\xc3\\xa9"],"b":1}'
     """
+    try:
+        return _encode(_prepared(value)).encode()
+    except _Fallback:
+        pass
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from audit import merkle
@@ -85,40 +85,46 @@ def raise_alert(
     """Raise an alert, or count one more occurrence of the same open alert.
 
     ``subject`` tells alerts of one kind apart (defaults to the version label): one alert per
-    breach, not one per run. A new alert is also a governance event in the ledger; the returned
-    alert's ``is_new`` tells whether this call raised it (so callers notify and open findings
-    once).
+    breach, not one per run. A new alert is also a governance event in the ledger, written in
+    the caller's transaction; the returned alert's ``is_new`` tells whether this call raised it
+    (so callers notify and open findings once). Repeats are counted after the caller commits,
+    so busy writers (ingest) never queue on the alert's row lock.
     """
     now = timezone.now()
     subject = subject or (version.label if version is not None else "")
-    with transaction.atomic():
-        alert = (
-            Alert.objects.select_for_update()
-            .filter(kind=kind, model=model, subject=subject, acknowledged_at__isnull=True)
-            .first()
-        )
-        if alert is not None:
-            Alert.objects.filter(pk=alert.pk).update(
-                occurrences=models.F("occurrences") + occurrences, last_seen=now
-            )
-            alert.is_new = False
+    open_alerts = Alert.objects.filter(
+        kind=kind, model=model, subject=subject, acknowledged_at__isnull=True
+    )
+    alert = open_alerts.first()
+    if alert is None:
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    kind=kind,
+                    model=model,
+                    version=version,
+                    subject=subject,
+                    message=message,
+                    occurrences=occurrences,
+                    first_seen=now,
+                    last_seen=now,
+                )
+                record_event(
+                    f"alert.{kind}",
+                    obj=alert,
+                    model=model,
+                    after={"message": message, "subject": subject, "occurrences": occurrences},
+                    reason=message,
+                )
+            alert.is_new = True
             return alert
-        alert = Alert.objects.create(
-            kind=kind,
-            model=model,
-            version=version,
-            subject=subject,
-            message=message,
-            occurrences=occurrences,
-            first_seen=now,
-            last_seen=now,
+        except IntegrityError:  # raised at the same moment by another writer
+            alert = open_alerts.get()
+    pk = alert.pk
+    transaction.on_commit(
+        lambda: Alert.objects.filter(pk=pk).update(
+            occurrences=models.F("occurrences") + occurrences, last_seen=now
         )
-        record_event(
-            f"alert.{kind}",
-            obj=alert,
-            model=model,
-            after={"message": message, "subject": subject, "occurrences": occurrences},
-            reason=message,
-        )
-        alert.is_new = True
-        return alert
+    )
+    alert.is_new = False
+    return alert

@@ -48,7 +48,7 @@ def hold_ledger_write_lock() -> None:
 
 class LedgerEntryQuerySet(AppendOnlyQuerySet):
     def bulk_create(self, objs, *args: Any, **kwargs: Any):
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             hold_ledger_write_lock()
             return super().bulk_create(objs, *args, **kwargs)
 
@@ -74,7 +74,7 @@ class LedgerEntry(AppendOnlyModel):
         return f"{self.kind} entry {self.pk}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             hold_ledger_write_lock()
             super().save(*args, **kwargs)
 

@@ -52,10 +52,13 @@ def test_a_report_is_stored_hashed_and_recorded_in_the_ledger(biased):
     assert event.after["breaches"] == ["fairness:impact_ratio:sex=F"]
 
 
-def test_a_breach_raises_one_alert_and_opens_one_finding_however_many_runs(biased):
+def test_a_breach_raises_one_alert_and_opens_one_finding_however_many_runs(
+    biased, django_capture_on_commit_callbacks
+):
     schedule = fairness_only(biased.model)
     for _ in range(2):
-        run_report(biased.model, start=START, end=END, schedule=schedule, n_bootstrap=0)
+        with django_capture_on_commit_callbacks(execute=True):
+            run_report(biased.model, start=START, end=END, schedule=schedule, n_bootstrap=0)
     alert = Alert.objects.get(kind="fairness_breach")
     assert alert.occurrences == 2 and "four-fifths" in alert.message
     finding = Finding.objects.get(version=biased)
