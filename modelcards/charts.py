@@ -34,6 +34,7 @@ class Bar:
     value: float | None
     status: str = "ok"  # picks the colour; see COLOURS
     note: str = ""  # printed after the value, e.g. "n=412"
+    interval: tuple[float, float] | None = None  # drawn as a whisker, e.g. a 95% interval
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def horizontal_bars(
     label_width, value_width, row, top = 190, 110, 20, 26
     plot = width - label_width - value_width
     values = [b.value for b in bars if b.value is not None] + [r.value for r in rules]
+    values += [b.interval[1] for b in bars if b.interval is not None]
     top_value = maximum if maximum is not None else max(values + [0.0]) or 1.0
     height = top + row * len(bars) + 22
     parts = [
@@ -97,6 +99,8 @@ def horizontal_bars(
                 f'<rect x="{label_width}" y="{y + 3}" width="{_num(length)}" height="{row - 7}" '
                 f'fill="{colour}"/>'
             )
+        if bar.interval is not None:
+            parts.append(_whisker(label_width, plot, top_value, bar.interval, y + row / 2 - 0.5))
         note = f"  {bar.note}" if bar.note else ""
         parts.append(_text(label_width + plot + 6, y + 13, shown + note, size=9))
     for rule in rules:
@@ -108,6 +112,20 @@ def horizontal_bars(
         parts.append(_text(x, top - 8, rule.label, size=8, anchor="middle", fill=INK))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _whisker(left: float, plot: float, top_value: float, interval, y: float) -> str:
+    """A confidence interval across a bar: a line from low to high with end caps."""
+    low, high = (left + plot * min(max(v / top_value, 0.0), 1.0) for v in interval)
+    caps = "".join(
+        f'<line x1="{_num(x)}" y1="{_num(y - 4)}" x2="{_num(x)}" y2="{_num(y + 4)}" '
+        f'stroke="{INK}" stroke-width="1"/>'
+        for x in (low, high)
+    )
+    return (
+        f'<line x1="{_num(low)}" y1="{_num(y)}" x2="{_num(high)}" y2="{_num(y)}" '
+        f'stroke="{INK}" stroke-width="1"/>{caps}'
+    )
 
 
 def paired_columns(
@@ -197,3 +215,165 @@ def reliability(bins: Sequence[tuple[float, float, int]], *, title: str, size: i
                        anchor="middle", fill=MUTED))  # fmt: skip
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: (x, y) points in x order; x is any number, e.g. a timestamp."""
+
+    name: str
+    points: Sequence[tuple[float, float]]
+    colour: str = COLOURS["ok"]
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Level:
+    """A horizontal reference line across a line chart, e.g. a metric's validation value."""
+
+    value: float
+    label: str
+    colour: str = MUTED
+
+
+SERIES_COLOURS = ("#2f5d8a", "#c08a1e", "#1f7a5a", "#7a4fa3", "#a3312f", "#5b6770")
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_ticks: Sequence[tuple[float, str]] = (),
+    value_format: str = "{:.2f}",
+    levels: Sequence[Level] = (),
+    minimum: float | None = None,
+    maximum: float | None = None,
+    width: int = 620,
+    height: int = 230,
+) -> Markup:
+    """Lines with a dot per point; the y range covers the points and levels unless given."""
+    left, right, bottom = 46, 96, 24
+    legend_rows = (len(series) + 2) // 3
+    top = 26 + 13 * legend_rows
+    plot_w, plot_h = width - left - right, height - top - bottom
+    xs = [x for s in series for x, _ in s.points]
+    ys = [y for s in series for _, y in s.points] + [lv.value for lv in levels]
+    x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x_hi == x_lo:
+        x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
+    y_lo = minimum if minimum is not None else min(ys, default=0.0)
+    y_hi = maximum if maximum is not None else max(ys, default=1.0)
+    if y_hi - y_lo < 1e-9:
+        y_lo, y_hi = y_lo - 0.05, y_hi + 0.05
+    if minimum is None or maximum is None:
+        pad = (y_hi - y_lo) * 0.08
+        y_lo, y_hi = (y_lo - pad if minimum is None else y_lo), (y_hi + pad if maximum is None
+                                                                  else y_hi)  # fmt: skip
+
+    def px(x: float) -> float:
+        return left + plot_w * (x - x_lo) / (x_hi - x_lo)
+
+    def py(y: float) -> float:
+        return top + plot_h - plot_h * (min(max(y, y_lo), y_hi) - y_lo) / (y_hi - y_lo)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">',
+        _text(0, 14, title, size=11, weight="bold"),
+    ]
+    for i, s in enumerate(series):
+        x, y = left + (i % 3) * 180, 22 + 13 * (i // 3)
+        dash = ' stroke-dasharray="4 2"' if s.dashed else ""
+        parts.append(
+            f'<line x1="{x}" y1="{y + 4}" x2="{x + 18}" y2="{y + 4}" stroke="{s.colour}" '
+            f'stroke-width="1.6"{dash}/>'
+        )
+        parts.append(_text(x + 22, y + 7, s.name, size=8.5))
+    for i in range(5):
+        value = y_lo + (y_hi - y_lo) * i / 4
+        y = py(value)
+        parts.append(
+            f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" '
+            f'stroke="{GRID}" stroke-width="0.6"/>'
+        )
+        parts.append(_text(left - 4, y + 3, value_format.format(value), size=8, anchor="end",
+                           fill=MUTED))  # fmt: skip
+    for x, label in x_ticks:
+        parts.append(_text(px(x), top + plot_h + 13, label, size=8, anchor="middle", fill=MUTED))
+    for level in levels:
+        y = py(level.value)
+        parts.append(
+            f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" '
+            f'stroke="{level.colour}" stroke-width="0.9" stroke-dasharray="1.5 2"/>'
+        )
+        parts.append(_text(left + plot_w + 4, y + 3, level.label, size=7.5, fill=level.colour))
+    for s in series:
+        points = [(px(x), py(y)) for x, y in s.points]
+        dash = ' stroke-dasharray="4 2"' if s.dashed else ""
+        if len(points) > 1:
+            path = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+            parts.append(
+                f'<polyline points="{path}" fill="none" stroke="{s.colour}" '
+                f'stroke-width="1.6"{dash}/>'
+            )
+        parts += [
+            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="2.4" fill="{s.colour}"/>' for x, y in points
+        ]
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# ------------------------------------------------------------------------ the documents' figures
+
+
+def selection_rates(attribute: dict, *, title: str | None = None) -> Markup:
+    """Selection rate per group of one attribute (rows of ``evidence.group_rows``), with each
+    group's confidence interval as a whisker and the four-fifths line of the highest rate."""
+    bars = [
+        Bar(
+            g["label"],
+            g["selection_rate"],
+            g["four_fifths"] if g["status"] == "ok" else g["status"],
+            f"n={g['count']:,}",
+            tuple(g["selection_interval"]) if g.get("selection_interval") else None,
+        )
+        for g in attribute["groups"]
+    ]
+    rates = [g["selection_rate"] for g in attribute["groups"] if g["status"] == "ok"]
+    rules = [Rule(max(rates) * 0.8, "four-fifths of highest")] if rates else []
+    return horizontal_bars(
+        bars, title=title or f"Selection rate by {attribute['attribute']}", rules=rules,
+        maximum=1.0,
+    )  # fmt: skip
+
+
+def psi_by_feature(features: Sequence[dict], *, title: str | None = None) -> Markup:
+    """PSI of each feature (and the score) with the 0.1 and 0.2 bands."""
+    return horizontal_bars(
+        [Bar(f["feature"], f["psi"], f["band"]) for f in features],
+        title=title or "Population stability index against the training baseline",
+        value_format="{:.3f}",
+        rules=[Rule(0.1, "0.1"), Rule(0.2, "0.2")],
+        maximum=max([0.25] + [f["psi"] or 0.0 for f in features]),
+    )
+
+
+def score_distribution(score: dict) -> Markup:
+    """Share of decisions per training decile of the score: baseline against logged."""
+    bins = [b for b in score["bins"] if b["label"] != "(missing)"]
+    return paired_columns(
+        [str(i + 1) for i in range(len(bins))],
+        [b["baseline"] for b in bins],
+        [b["current"] for b in bins],
+        title="Score distribution by training decile",
+    )
+
+
+def calibration(performance: dict, *, title: str = "Calibration on logged outcomes") -> Markup:
+    return reliability(
+        [
+            (b["mean_predicted"] or 0.0, b["observed_rate"] or 0.0, b["count"])
+            for b in performance["reliability"]
+        ],
+        title=title,
+    )

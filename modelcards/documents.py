@@ -139,14 +139,19 @@ REQUIREMENTS: dict[str, Requirement] = {
         Requirement("analytics.drift", "Drift against the training baseline", "No drift "
                     "figures: no logged decisions or no training baseline",
                     lambda e: bool(_analytics(e).get("drift"))),
-        Requirement("monitoring.schedule", "Monitoring schedule", "No monitoring schedule on "
-                    "file", lambda e: bool(e["monitoring"]["schedules"])),
+        Requirement("monitoring.schedule", "Monitoring schedule", "No active monitoring "
+                    "schedule on file as of {as_of}",
+                    lambda e: bool(e["monitoring"]["active"])),
         Requirement("monitoring.fairness", "Scheduled fairness report", "No fairness report on "
-                    "file", lambda e: bool(e["monitoring"]["fairness_report"])),
-        Requirement("monitoring.drift", "Scheduled drift report", "No drift report on file",
+                    "file for version {version} as of {as_of}",
+                    lambda e: bool(e["monitoring"]["fairness_report"])),
+        Requirement("monitoring.drift", "Scheduled drift report", "No drift report on file for "
+                    "version {version} as of {as_of}",
                     lambda e: bool(e["monitoring"]["drift_report"])),
         Requirement("monitoring.performance", "Scheduled performance report", "No performance "
-                    "report on file", lambda e: bool(e["monitoring"]["performance_report"])),
+                    "report on file for version {version} as of {as_of}: no monitoring report "
+                    "measured it on arrived outcomes",
+                    lambda e: bool(e["monitoring"]["performance_report"])),
         Requirement("workflow.review", "Independent validation review", "No validation report "
                     "on file", lambda e: any(r["decided_at"] for r in
                                              _workflow(e).get("reviews", []))),
@@ -168,8 +173,9 @@ REQUIREMENTS: dict[str, Requirement] = {
         Requirement("workflow.deployment", "Deployment record", "No deployment of the model on "
                     "file as of {as_of}", lambda e: bool(_workflow(e).get("deployments"))),
         Requirement("workflow.oversight", "Human oversight records (Art. 14)", "No human "
-                    "oversight records on file",
-                    lambda e: _workflow(e).get("oversight") is not None),
+                    "oversight (override, reversal, confirmation or stop) recorded for this model "
+                    "as of {as_of}",
+                    lambda e: bool((_workflow(e).get("oversight") or {}).get("total"))),
         Requirement("dossier.explanation", "Explanation and reason codes", "No explanation "
                     "logged with this decision: no reason codes can be given",
                     lambda e: bool(e["trail"]["explanation"])),
@@ -208,8 +214,8 @@ SPECS: dict[str, Spec] = {
             _N + "methodology", _N + "assumptions", _N + "limitations", _N + "data_provenance",
             _N + "architecture", _N + "instructions_for_use",
             "analytics.importance", "ledger.logging", "ledger.checkpoint", "ledger.outcomes",
-            "analytics.groups", "analytics.drift", "monitoring.schedule",
-            "monitoring.performance", "workflow.review", "workflow.approval",
+            "analytics.groups", "analytics.drift", "monitoring.schedule", "monitoring.fairness",
+            "monitoring.drift", "monitoring.performance", "workflow.review", "workflow.approval",
             "workflow.deployment", "workflow.revalidation",
         )),
         Spec(DocumentKind.VALIDATION, "Model Validation Report", "validation.html.j2", SR117,
@@ -229,15 +235,17 @@ SPECS: dict[str, Spec] = {
             "ledger.verification", "workflow.oversight", _N + "risk_management",
             _N + "standards_applied", _N + "declaration_of_conformity",
             _N + "post_market_monitoring_plan", "monitoring.schedule", "monitoring.fairness",
+            "monitoring.drift", "monitoring.performance",
         )),
         Spec(DocumentKind.MODELCARD, "Model Card", "modelcard.html.j2", MODEL_CARD, "CARD", (
             "inventory.purpose", "inventory.users", "version.registered", "version.metrics",
-            "version.schema", _N + "data_provenance", "analytics.groups", "ledger.outcomes",
+            "version.schema", _N + "data_provenance", "monitoring.fairness",
+            "monitoring.performance", "analytics.groups", "ledger.outcomes",
             _N + "ethical_considerations", _N + "limitations", _N + "caveats_and_recommendations",
         )),
         Spec(DocumentKind.DOSSIER, "Prediction Dossier", "dossier.html.j2", DECISION, "DOS", (
             "dossier.explanation", "dossier.outcome", "dossier.receipt", "dossier.approval",
-            "dossier.deployment", "workflow.oversight",
+            "dossier.deployment",
         )),
     ]
 }  # fmt: skip
@@ -323,9 +331,7 @@ def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> d
         )
     corrected = {o["corrects"] for o in outcomes if o["corrects"]}
     current = [o for o in outcomes if o["outcome_id"] not in corrected]
-    then = evidence.workflow_facts(
-        e["model"], e["version"], record.decided_at, evidence.People()
-    ) or {"approvals": [], "deployments": []}
+    then = evidence.workflow_facts(e["model"], e["version"], record.decided_at, evidence.People())
     return evidence.plain(
         {
             "event_id": str(record.event_id),
@@ -353,6 +359,7 @@ def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> d
                 for d in then["deployments"]
                 if d["active"] and d["version"] == record.version.label
             ],
+            "oversight": evidence.decision_oversight(record, cutoff),
             "receipt": receipt_as_of(record, cutoff),
         }
     )
@@ -449,7 +456,10 @@ def _prediction(model: AIModel, event_id: str | None, as_of: dt.date) -> Predict
 
 
 def chart_set(e: Evidence) -> dict[str, Markup]:
-    """The SVG figures of a document, drawn from its evidence."""
+    """The SVG figures of a document, drawn from its evidence: ``groups_*``, ``psi``,
+    ``score_distribution``, ``calibration`` and ``importance`` from the ledger analytics;
+    ``report_groups_*``, ``report_psi`` and ``report_calibration`` from the latest scheduled
+    monitoring reports."""
     out: dict[str, Markup] = {}
     a = e.get("analytics") or {}
     if a.get("importance"):
@@ -459,47 +469,29 @@ def chart_set(e: Evidence) -> dict[str, Markup]:
             title="Global feature importance (mean |SHAP|)",
             value_format="{:.3f}",
         )
-    fair = a.get("fairness")
-    if fair:
-        for attribute in fair["selection"]:
-            bars = [
-                charts.Bar(
-                    g["label"], g["selection_rate"],
-                    g["four_fifths"] if g["status"] == "ok" else g["status"], f"n={g['count']:,}",
-                )
-                for g in attribute["groups"]
-            ]  # fmt: skip
-            rates = [g["selection_rate"] for g in attribute["groups"] if g["status"] == "ok"]
-            rules = [charts.Rule(max(rates) * 0.8, "four-fifths of highest")] if rates else []
-            out[f"groups_{attribute['attribute']}"] = charts.horizontal_bars(
-                bars, title=f"Selection rate by {attribute['attribute']}", rules=rules, maximum=1.0
-            )
+    for attribute in (a.get("fairness") or {}).get("selection", []):
+        out[f"groups_{attribute['attribute']}"] = charts.selection_rates(attribute)
     dr = a.get("drift")
     if dr and dr["features"]:
-        out["psi"] = charts.horizontal_bars(
-            [charts.Bar(f["feature"], f["psi"], f["band"]) for f in dr["features"]],
-            title="Population stability index against the training baseline",
-            value_format="{:.3f}",
-            rules=[charts.Rule(0.1, "0.1"), charts.Rule(0.2, "0.2")],
-            maximum=max([0.25] + [f["psi"] for f in dr["features"]]),
-        )
+        out["psi"] = charts.psi_by_feature(dr["features"])
         score = next((f for f in dr["features"] if f["feature"] == "score"), None)
         if score:
-            bins = [b for b in score["bins"] if b["label"] != "(missing)"]
-            out["score_distribution"] = charts.paired_columns(
-                [str(i + 1) for i in range(len(bins))],
-                [b["baseline"] for b in bins],
-                [b["current"] for b in bins],
-                title="Score distribution by training decile",
-            )
+            out["score_distribution"] = charts.score_distribution(score)
     perf = a.get("performance")
     if perf and perf.get("reliability"):
-        out["calibration"] = charts.reliability(
-            [
-                (b["mean_predicted"] or 0.0, b["observed_rate"] or 0.0, b["count"])
-                for b in perf["reliability"]
-            ],  # fmt: skip
-            title="Calibration on logged outcomes",
+        out["calibration"] = charts.calibration(perf)
+    monitoring = e.get("monitoring") or {}
+    report = monitoring.get("fairness_report")
+    for attribute in (report or {}).get("selection") or []:
+        if not attribute["intersection"]:
+            out[f"report_groups_{attribute['attribute']}"] = charts.selection_rates(attribute)
+    report = monitoring.get("drift_report")
+    if report and report["drift"]:
+        out["report_psi"] = charts.psi_by_feature(report["drift"])
+    report = monitoring.get("performance_report")
+    if report and (report["performance"] or {}).get("reliability"):
+        out["report_calibration"] = charts.calibration(
+            report["performance"], title="Calibration in the monitoring window"
         )
     return out
 

@@ -7,9 +7,13 @@ history, the ledger by the time each entry was received (a prediction logged lat
 when it arrived), checkpoints by when they were signed. The result is plain JSON data, so a
 document's digest can be taken over it.
 
+The approval workflow (reviews, findings, conditions: from their history; deployments: from
+their dates; human oversight: from its ledger events) and the monitoring (report schedules from
+their history, the stored reports by the time they were created) are read the same way.
+
 Figures computed here from the ledger (per-group rates, back-testing, drift, importance) are
-labelled as such in the documents: they are evidence computed at issue time from logged
-decisions, not the scheduled monitoring reports, whose absence is a gap of its own.
+labelled as such in the documents: they are evidence computed at issue time over all logged
+decisions, beside the scheduled monitoring reports, whose absence is a gap of its own.
 """
 
 from __future__ import annotations
@@ -37,12 +41,28 @@ from compliance import drift, fairness
 from compliance.choices import (
     RISK_TIER_MEANING,
     AnnexIIIArea,
+    ConditionStatus,
+    DeploymentRole,
+    Environment,
     EUAIActCategory,
+    FindingStatus,
     LifecycleStatus,
+    OversightAction,
     RiskTier,
     VersionState,
 )
-from compliance.models import AIModel, ModelVersion
+from compliance.models import (
+    AIModel,
+    Condition,
+    Deployment,
+    Finding,
+    ModelVersion,
+    MonitoringReport,
+    ReportSchedule,
+    ValidationReview,
+)
+from compliance.reports import DEFAULT_THRESHOLDS
+from compliance.workflow import OVERRIDING
 
 from .models import ModelNarrative
 
@@ -124,7 +144,8 @@ def model_facts(model: AIModel, cutoff: dt.datetime, people: People) -> dict[str
     if h is None:
         raise EvidenceError(f"Model {model.slug} was not in the inventory before {iso(cutoff)}.")
     tier = RiskTier(h.risk_tier)
-    team = sorted(filter(None, (people(row.user_id) for row in h.developing_team.all())))
+    team_ids = sorted(row.user_id for row in h.developing_team.all())
+    team = sorted(filter(None, (people(pk) for pk in team_ids)))
     return {
         "id": model.pk,
         "name": h.name,
@@ -135,6 +156,7 @@ def model_facts(model: AIModel, cutoff: dt.datetime, people: People) -> dict[str
         "domain": h.domain,
         "business_owner": people(h.business_owner_id),
         "developing_team": team,
+        "developing_team_ids": team_ids,
         "risk_tier": int(tier),
         "risk_tier_label": tier.label,
         "risk_tier_meaning": RISK_TIER_MEANING[tier],
@@ -187,11 +209,14 @@ def version_facts(h, people: People) -> dict[str, Any]:
         "state_label": VersionState(h.state).label,
         "registered_at": iso(h.created_at),
         "registered_by": people(h.created_by_id),
-        "submitted_at": iso(getattr(h, "submitted_at", None)),
-        "submitted_by": people(getattr(h, "submitted_by_id", None)),
-        "approved_at": iso(getattr(h, "approved_at", None)),
-        "approval_expires_at": iso(getattr(h, "approval_expires_at", None)),
-        "revalidation_overdue_since": iso(getattr(h, "revalidation_overdue_since", None)),
+        "registered_by_id": h.created_by_id,
+        "submitted_at": iso(h.submitted_at),
+        "submitted_by": people(h.submitted_by_id),
+        "submitted_by_id": h.submitted_by_id,
+        "validation_cycle": h.validation_cycle,
+        "approved_at": iso(h.approved_at),
+        "approval_expires_at": iso(h.approval_expires_at),
+        "revalidation_overdue_since": iso(h.revalidation_overdue_since),
         "manifest_sha256": h.manifest_sha256,
         "input_schema_sha256": h.input_schema_sha256,
         "artifact_uri": h.artifact_uri,
@@ -403,45 +428,6 @@ def decisions(version_id: int, favourable_value: Any, cutoff: dt.datetime) -> De
     )
 
 
-def _group_rows(report: fairness.FairnessReport) -> list[dict[str, Any]]:
-    out = []
-    for attribute in report.attributes:
-        four_fifths = {r.label: r for r in attribute.four_fifths}
-        groups = []
-        for g in attribute.groups:
-            ratio = four_fifths[g.label]
-            interval = g.intervals.get("selection_rate") if g.intervals else None
-            groups.append(
-                {
-                    "label": g.label,
-                    "count": g.count,
-                    "status": g.status,
-                    "selection_rate": g.selection_rate,
-                    "selection_interval": list(interval) if interval else None,
-                    "true_positive_rate": g.true_positive_rate,
-                    "false_positive_rate": g.false_positive_rate,
-                    "precision": g.precision,
-                    "accuracy": g.accuracy,
-                    "impact_ratio": ratio.impact_ratio,
-                    "four_fifths": ratio.status,
-                }
-            )
-        d = attribute.disparity
-        out.append(
-            {
-                "attribute": attribute.attribute,
-                "groups": groups,
-                "demographic_parity_difference": d.demographic_parity_difference,
-                "demographic_parity_ratio": d.demographic_parity_ratio,
-                "equalized_odds_difference": d.equalized_odds_difference,
-                "equal_opportunity_difference": d.equal_opportunity_difference,
-                "groups_compared": d.groups_compared,
-                "fails": [r.label for r in attribute.four_fifths if r.status == "fail"],
-            }
-        )
-    return out
-
-
 def fairness_facts(data: Decisions, attributes: list[str]) -> dict[str, Any] | None:
     """Per-group rates over logged decisions (and, where outcomes arrived, error rates)."""
     if not attributes:
@@ -477,8 +463,8 @@ def fairness_facts(data: Decisions, attributes: list[str]) -> dict[str, Any] | N
         "with_outcome": int(known.sum()),
         "min_group_size": MIN_GROUP_SIZE,
         "overall_selection_rate": selection.overall.selection_rate,
-        "selection": _group_rows(selection),
-        "errors": _group_rows(errors) if errors else None,
+        "selection": group_rows(selection.to_dict()),
+        "errors": group_rows(errors.to_dict()) if errors else None,
     }
 
 
@@ -645,15 +631,8 @@ def analytics(model: dict[str, Any], version: dict[str, Any], baselines: dict[st
 # ---------------------------------------------------------------------------- workflow
 
 
-def _workflow_models() -> dict[str, Any]:
-    """The approval workflow's models (compliance), as far as they exist in this build."""
-    from compliance import models as compliance_models
-
-    names = ("ValidationReview", "Finding", "Condition", "Deployment", "OversightEvent")
-    return {name: getattr(compliance_models, name, None) for name in names}
-
-
 def _history_as_of(model_class, cutoff: dt.datetime, **filters) -> list[Any]:
+    """The last historical record of each object before ``cutoff`` (deletions left out)."""
     latest: dict[int, Any] = {}
     records = model_class.history.filter(history_date__lt=cutoff, **filters)
     for record in records.order_by("history_date", "history_id"):
@@ -668,21 +647,18 @@ def _label(choices_field_owner, field: str, value: str) -> str:
 
 def workflow_facts(
     model: dict[str, Any], version: dict[str, Any] | None, cutoff: dt.datetime, people: People
-) -> dict[str, Any] | None:
-    """Reviews, findings, conditions, approvals, deployments and oversight as of ``cutoff``;
-    None while the approval workflow is not part of this build."""
-    found = _workflow_models()
-    Review, Finding, Condition, Deployment = (
-        found["ValidationReview"], found["Finding"], found["Condition"], found["Deployment"],
-    )  # fmt: skip
-    if Review is None or Finding is None or Deployment is None:
-        return None
+) -> dict[str, Any]:
+    """Reviews, findings, conditions, approvals, deployments and human oversight as the
+    approval workflow had recorded them before ``cutoff``.
+
+    Reviews, findings and conditions are read from their history (each as it stood then);
+    deployments from their start and end; oversight from its ledger events.
+    """
+    last_day = (cutoff - dt.timedelta(days=1)).date()  # overdue means due before the as-of date
     facts: dict[str, Any] = {"reviews": [], "findings": [], "conditions": [], "deployments": []}
-    facts["oversight"] = None
-    elements = getattr(Review, "ELEMENTS", ())
     if version is not None:
-        for r in sorted(_history_as_of(Review, cutoff, version_id=version["id"]),
-                        key=lambda r: (r.cycle, r.created_at, r.id)):  # fmt: skip
+        reviews = _history_as_of(ValidationReview, cutoff, version_id=version["id"])
+        for r in sorted(reviews, key=lambda r: (r.cycle, r.created_at, r.id)):
             facts["reviews"].append(
                 {
                     "id": r.id,
@@ -695,18 +671,18 @@ def workflow_facts(
                             "name": e.replace("_", " ").capitalize(),
                             "evidence": getattr(r, e) or "",
                             "conclusion": _label(
-                                Review, f"{e}_conclusion", getattr(r, f"{e}_conclusion")
-                            ),  # fmt: skip
+                                ValidationReview, f"{e}_conclusion", getattr(r, f"{e}_conclusion")
+                            ),
                         }
-                        for e in elements
+                        for e in ValidationReview.ELEMENTS
                     ],
-                    "decision": _label(Review, "decision", r.decision),
+                    "decision": _label(ValidationReview, "decision", r.decision),
                     "decision_code": r.decision,
                     "decided_at": iso(r.decided_at),
                 }
             )
-        for f in sorted(_history_as_of(Finding, cutoff, version_id=version["id"]),
-                        key=lambda f: (f.raised_at, f.id)):  # fmt: skip
+        findings = _history_as_of(Finding, cutoff, version_id=version["id"])
+        for f in sorted(findings, key=lambda f: (f.raised_at, f.id)):
             facts["findings"].append(
                 {
                     "id": f.id,
@@ -719,28 +695,29 @@ def workflow_facts(
                     "status": _label(Finding, "status", f.status),
                     "status_code": f.status,
                     "raised_by": people(f.raised_by_id) or "a monitor",
+                    "by_monitor": f.raised_by_id is None,
                     "raised_at": iso(f.raised_at),
                     "resolved_by": people(f.resolved_by_id),
                     "resolved_at": iso(f.resolved_at),
                     "resolution": f.resolution,
-                    "overdue": f.status == "open" and f.due_date < cutoff.date(),
+                    "overdue": f.status == FindingStatus.OPEN and f.due_date < last_day,
                 }
             )
-        if Condition is not None:
-            for c in sorted(_history_as_of(Condition, cutoff, version_id=version["id"]),
-                            key=lambda c: (c.due_date, c.id)):  # fmt: skip
-                facts["conditions"].append(
-                    {
-                        "id": c.id,
-                        "description": c.description,
-                        "due_date": iso(c.due_date),
-                        "status": _label(Condition, "status", c.status),
-                        "set_by": people(c.created_by_id),
-                        "met_by": people(c.met_by_id),
-                        "met_at": iso(c.met_at),
-                        "overdue": c.status == "open" and c.due_date < cutoff.date(),
-                    }
-                )
+        conditions = _history_as_of(Condition, cutoff, version_id=version["id"])
+        for c in sorted(conditions, key=lambda c: (c.due_date, c.id)):
+            facts["conditions"].append(
+                {
+                    "id": c.id,
+                    "description": c.description,
+                    "due_date": iso(c.due_date),
+                    "status": _label(Condition, "status", c.status),
+                    "set_by": people(c.created_by_id),
+                    "met_by": people(c.met_by_id),
+                    "met_at": iso(c.met_at),
+                    "note": c.note,
+                    "overdue": c.status == ConditionStatus.OPEN and c.due_date < last_day,
+                }
+            )
     deployments = Deployment.objects.filter(model_id=model["id"], deployed_at__lt=cutoff)
     for d in deployments.select_related("version").order_by("deployed_at", "pk"):
         ended = d.ended_at is not None and d.ended_at < cutoff
@@ -761,77 +738,388 @@ def workflow_facts(
         r for r in facts["reviews"] if r["decision_code"] in ("approve", "approve_with_conditions")
     ]
     facts["independence"] = independence(model, version, facts["reviews"])
-    Oversight = found["OversightEvent"]
-    if Oversight is not None:
-        facts["oversight"] = oversight_facts(Oversight, model, cutoff, people)
+    facts["oversight"] = oversight_facts(model, cutoff)
     return facts
 
 
 def independence(
     model: dict[str, Any], version: dict[str, Any] | None, reviews: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Each validator's independence of the version, checked as the workflow checks it."""
+    """Each validator's independence of the version, checked as the workflow checks it
+    (``ModelVersion.independence_problem``), against the records as of the cut-off."""
     if version is None:
         return []
-    team = set(model["developing_team"])
+    team = set(model["developing_team_ids"])
     result = []
     for review in reviews:
-        who = review["validator"]
+        who = review["validator_id"]
         problems = []
-        if who == version["registered_by"]:
+        if who == version["registered_by_id"]:
             problems.append("registered the version")
-        if who == version["submitted_by"]:
+        if who == version["submitted_by_id"]:
             problems.append("submitted the version")
         if who in team:
             problems.append("is on the developing team")
-        result.append({"validator": who, "cycle": review["cycle"], "problems": problems})
+        result.append({"validator": review["validator"], "cycle": review["cycle"],
+                       "problems": problems})  # fmt: skip
     return result
 
 
-def oversight_facts(Oversight, model: dict[str, Any], cutoff: dt.datetime, people: People):
-    """Human oversight events (EU AI Act Art. 14) of the model before ``cutoff``."""
-    fields = {f.name for f in Oversight._meta.get_fields()}
-    when = next((f for f in ("occurred_at", "created_at", "recorded_at") if f in fields), None)
-    if when is None or "model" not in fields:
-        return None
-    rows = Oversight.objects.filter(model_id=model["id"], **{f"{when}__lt": cutoff})
-    counts = (
-        rows.values("action").annotate(n=Count("pk")).order_by("action")
-        if "action" in fields
-        else []
+OVERSIGHT_LISTED = 100
+
+
+def _oversight_row(event_type, at, actor, before, after, reason) -> dict[str, Any]:
+    action = event_type.removeprefix("oversight.")
+    after, before = after or {}, before or {}
+    return {
+        "at": iso(at),
+        "action": action,
+        "person": after.get("person") or actor,
+        "recorded_by": actor,
+        "prediction": after.get("prediction"),
+        "decision_before": before.get("decision"),
+        "decision_after": after.get("decision"),
+        "reason": (reason or "")[:240],
+    }
+
+
+def _label_of(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def oversight_facts(model: dict[str, Any], cutoff: dt.datetime) -> dict[str, Any]:
+    """Human oversight of the model (EU AI Act Art. 14) before ``cutoff``, from the ledger:
+    ``workflow.record_oversight`` writes one ``oversight.<action>`` governance event per
+    override, reversal, confirmation or stop.
+
+    The override rate counts what ``workflow.override_rate`` counts (decisions a person
+    overrode or reversed, each once), over the decisions logged before the cut-off and the
+    oversight recorded before it.
+    """
+    events = GovernanceEvent.objects.filter(
+        model_id=model["id"], event_type__startswith="oversight.", occurred_at__lt=cutoff
     )
-    listed = []
-    for o in rows.order_by(when, "pk")[:100]:
-        listed.append(
+    counts = dict(events.values_list("event_type").annotate(n=Count("pk")).order_by("event_type"))
+    rows = events.order_by("occurred_at", "pk").values_list(
+        "event_type", "occurred_at", "actor_name", "before", "after", "reason"
+    )
+    overriding = [f"oversight.{a}" for a in OVERRIDING]
+    overridden = (
+        events.filter(event_type__in=overriding, object_type=PredictionRecord._meta.label)
+        .values("object_id")
+        .distinct()
+        .count()
+    )
+    decisions = PredictionRecord.objects.filter(
+        version__model_id=model["id"], received_at__lt=cutoff
+    ).count()
+    total = sum(counts.values())
+    return {
+        "total": total,
+        "by_action": [
+            [_label_of(OversightAction, a), counts.get(f"oversight.{a}", 0)]
+            for a in OversightAction.values
+        ],
+        "listed": [_oversight_row(*row) for row in rows[:OVERSIGHT_LISTED]],
+        "truncated": total > OVERSIGHT_LISTED,
+        "decisions": decisions,
+        "overridden": overridden,
+        "override_rate": overridden / decisions if decisions else None,
+        "stopped": counts.get("oversight.stop", 0),
+    }
+
+
+def decision_oversight(record: PredictionRecord, cutoff: dt.datetime) -> list[dict[str, Any]]:
+    """Oversight recorded on one logged decision before ``cutoff``, oldest first."""
+    rows = (
+        GovernanceEvent.objects.filter(
+            event_type__startswith="oversight.",
+            object_type=PredictionRecord._meta.label,
+            object_id=str(record.pk),
+            occurred_at__lt=cutoff,
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("event_type", "occurred_at", "actor_name", "before", "after", "reason")
+    )
+    return [_oversight_row(*row) for row in rows]
+
+
+# ---------------------------------------------------------------------------- monitoring
+
+THRESHOLD_LABELS = {
+    "impact_ratio_min": "Four-fifths impact ratio of each group, at least",
+    "demographic_parity_difference_max": "Demographic parity difference, at most",
+    "equalized_odds_difference_max": "Equalized odds difference, at most",
+    "psi_max": "Population stability index of each feature and the score, at most",
+    "approval_rate_change_max": "Relative change of a selection rate from its baseline, at most",
+    "accuracy_drop_max_points": "Drop of accuracy below validation, at most (points)",
+    "roc_auc_drop_max_points": "Drop of ROC AUC below validation, at most (points)",
+}
+REPORTS_LISTED = 12
+SCHEDULE_CHANGES_LISTED = 50
+# How many of a version's latest reports are searched for the latest with each kind of result.
+REPORT_SCAN = 60
+
+
+def cadence_label(hours: int) -> str:
+    if hours % 24 == 0:
+        days = hours // 24
+        return {1: "daily", 7: "weekly"}.get(days, f"every {days} days")
+    return "hourly" if hours == 1 else f"every {hours} hours"
+
+
+def thresholds_table(thresholds: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every threshold a report applies: the schedule's own, the defaults for the rest."""
+    effective = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    return [
+        {
+            "key": key,
+            "label": THRESHOLD_LABELS.get(key, key),
+            "value": effective[key],
+            "set": key in (thresholds or {}),
+        }
+        for key in sorted(effective, key=lambda k: (list(THRESHOLD_LABELS).index(k)
+                                                     if k in THRESHOLD_LABELS else 99, k))
+    ]  # fmt: skip
+
+
+def schedule_facts(
+    model: AIModel, model_attributes: list[str], cutoff: dt.datetime, people: People
+) -> dict[str, Any]:
+    """The model's report schedules as they stood at the cut-off, and their changes before it.
+
+    ``ReportSchedule.history.as_of()`` gives each schedule as of a moment (inclusive), hence
+    the last microsecond before the cut-off.
+    """
+    moment = cutoff - dt.timedelta(microseconds=1)
+    schedules = []
+    current = ReportSchedule.history.as_of(moment).filter(model_id=model.pk)
+    for s in sorted(current, key=lambda s: (not s.active, s.name, s.pk)):
+        schedules.append(
             {
-                "at": iso(getattr(o, when)),
-                "action": o.get_action_display() if "action" in fields else "",
-                "actor": people(getattr(o, "actor_id", None)),
-                "reason": (getattr(o, "reason", "") or "")[:240],
+                "id": s.pk,
+                "name": s.name,
+                "active": s.active,
+                "checks": list(s.checks or []),
+                "attributes": list(s.attributes or []) or model_attributes,
+                "attributes_own": bool(s.attributes),
+                "window_days": s.window_days,
+                "cadence_hours": s.cadence_hours,
+                "cadence": cadence_label(s.cadence_hours),
+                "min_group_size": s.min_group_size,
+                "thresholds": thresholds_table(s.thresholds),
+                "created_at": iso(s.created_at),
+            }
+        )
+    changes = []
+    history = ReportSchedule.history.filter(model_id=model.pk, history_date__lt=cutoff)
+    previous: dict[int, Any] = {}
+    for record in history.order_by("history_date", "history_id"):
+        before = previous.get(record.id)
+        if record.history_type == "+":
+            what = "created"
+        elif record.history_type == "-":
+            what = "deleted"
+        elif before is not None:
+            fields = [c.field for c in record.diff_against(before).changes]
+            what = (
+                "changed " + ", ".join(f.replace("_", " ") for f in fields) if fields else "saved"
+            )
+        else:
+            what = "changed"
+        previous[record.id] = record
+        changes.append(
+            {
+                "at": iso(record.history_date),
+                "schedule": record.name,
+                "by": people(record.history_user_id) or "system",
+                "what": what,
+                "reason": record.history_change_reason or "",
             }
         )
     return {
-        "total": rows.count(),
-        "by_action": [[c["action"], c["n"]] for c in counts],
-        "listed": listed,
+        "schedules": schedules,
+        "active": [s for s in schedules if s["active"]],
+        "changes": changes[-SCHEDULE_CHANGES_LISTED:],
+        "changes_total": len(changes),
     }
 
 
-def monitoring_facts(model: AIModel, cutoff: dt.datetime) -> dict[str, Any]:
-    """Scheduled monitoring reports and their schedules: not part of this build yet, so every
-    document prints their absence as gaps."""
-    return {
-        "schedules": None,
-        "fairness_report": None,
-        "drift_report": None,
-        "performance_report": None,
+def group_rows(fairness_result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Rows per attribute (and intersection) of a fairness result (``FairnessReport.to_dict()``,
+    as monitoring reports store it): each group's rates, interval, impact ratio and verdict."""
+    out: list[dict[str, Any]] = []
+    for attribute in (fairness_result or {}).get("attributes", []):
+        four_fifths = {r["label"]: r for r in attribute["four_fifths"]}
+        groups = []
+        for g in attribute["groups"]:
+            ratio = four_fifths.get(g["label"], {})
+            intervals = g.get("intervals") or {}
+            groups.append(
+                {
+                    "label": g["label"],
+                    "count": g["count"],
+                    "status": g["status"],
+                    "selection_rate": g["selection_rate"],
+                    "selection_interval": intervals.get("selection_rate"),
+                    "true_positive_rate": g["true_positive_rate"],
+                    "false_positive_rate": g["false_positive_rate"],
+                    "precision": g["precision"],
+                    "accuracy": g["accuracy"],
+                    "impact_ratio": ratio.get("impact_ratio"),
+                    "four_fifths": ratio.get("status", g["status"]),
+                }
+            )
+        d = attribute["disparity"]
+        intervals = d.get("intervals") or {}
+        out.append(
+            {
+                "attribute": attribute["attribute"],
+                "intersection": " & " in attribute["attribute"],
+                "groups": groups,
+                "demographic_parity_difference": d["demographic_parity_difference"],
+                "demographic_parity_difference_interval": intervals.get(
+                    "demographic_parity_difference"
+                ),
+                "demographic_parity_ratio": d["demographic_parity_ratio"],
+                "equalized_odds_difference": d["equalized_odds_difference"],
+                "equalized_odds_difference_interval": intervals.get("equalized_odds_difference"),
+                "equal_opportunity_difference": d["equal_opportunity_difference"],
+                "groups_compared": d["groups_compared"],
+                "fails": [r["label"] for r in attribute["four_fifths"] if r["status"] == "fail"],
+            }
+        )
+    return out
+
+
+def report_facts(report: MonitoringReport) -> dict[str, Any]:
+    """One stored monitoring report as the documents print it: what it covered, every result
+    it stored, its verdict per threshold and its hash."""
+    results = report.results or {}
+    counts = results.get("counts") or {}
+    fairness_result = results.get("fairness")
+    overall = (fairness_result or {}).get("overall") or {}
+    return plain(
+        {
+            "id": report.pk,
+            "version": report.version.label,
+            "window_start": iso(report.window_start),
+            "window_end": iso(report.window_end),
+            "window_days": round(
+                (report.window_end - report.window_start).total_seconds() / 86400, 2
+            ),  # fmt: skip
+            "created_at": iso(report.created_at),
+            "schedule": schedule_name(report),
+            "requested_by": report.requested_by.get_username() if report.requested_by_id else None,
+            "checks": list(report.checks or []),
+            "thresholds": thresholds_table(report.thresholds),
+            "min_group_size": report.min_group_size,
+            "passed": report.passed,
+            "breaches": list(report.breaches or []),
+            "sha256": report.content_sha256,
+            "counts": {
+                "predictions": counts.get("predictions", 0),
+                "with_outcomes": counts.get("with_outcomes", 0),
+                "selected": counts.get("selected", 0),
+            },
+            "overall_selection_rate": overall.get("selection_rate"),
+            "selection": group_rows(fairness_result) if fairness_result else None,
+            "errors": group_rows(results.get("fairness_with_outcomes"))
+            if results.get("fairness_with_outcomes")
+            else None,
+            "approval": (results.get("approval_rate") or {}).get("changes") or None,
+            "drift": [
+                {k: d[k] for k in ("feature", "kind", "n", "psi", "band", "bins")}
+                for d in results.get("drift") or []
+            ],
+            "performance": results.get("performance"),
+            "notes": list(results.get("notes") or []),
+        }
+    )
+
+
+def schedule_name(report: MonitoringReport) -> str | None:
+    """The name its schedule had when the report ran (a schedule may be renamed later)."""
+    if report.schedule_id is None:
+        return None
+    record = (
+        ReportSchedule.history.filter(id=report.schedule_id, history_date__lte=report.created_at)
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    return record.name if record else f"schedule #{report.schedule_id}"
+
+
+def _latest_with(reports, key: str) -> int | None:
+    """The id of the latest of ``reports`` whose stored results hold ``key``."""
+    for pk, value in reports.values_list("pk", f"results__{key}")[:REPORT_SCAN]:
+        if value:
+            return pk
+    return None
+
+
+def monitoring_facts(
+    model: AIModel,
+    facts: dict[str, Any],
+    version: dict[str, Any] | None,
+    cutoff: dt.datetime,
+    people: People,
+) -> dict[str, Any]:
+    """The report schedules as of the cut-off and the monitoring reports stored before it: the
+    latest fairness, drift and performance results of the version, and the model's recent runs.
+    """
+    monitoring = schedule_facts(model, facts["sensitive_attributes"], cutoff, people)
+    reports = MonitoringReport.objects.filter(model_id=model.pk, created_at__lt=cutoff)
+    recent = reports.select_related("version").order_by("-created_at", "-pk")[:REPORTS_LISTED]
+    monitoring["reports_total"] = reports.count()
+    monitoring["reports_failed"] = reports.filter(passed=False).count()
+    monitoring["recent"] = [
+        {
+            "id": r.pk,
+            "version": r.version.label,
+            "window_start": iso(r.window_start),
+            "window_end": iso(r.window_end),
+            "created_at": iso(r.created_at),
+            "passed": r.passed,
+            "breaches": [b["message"] for b in r.breaches or []],
+            "sha256": r.content_sha256,
+        }
+        for r in recent.only(
+            "pk", "version__label", "window_start", "window_end", "created_at", "passed",
+            "breaches", "content_sha256",
+        )
+    ]  # fmt: skip
+    monitoring.update(latest_report=None, fairness_report=None, drift_report=None,
+                      performance_report=None)  # fmt: skip
+    if version is None:
+        return monitoring
+    mine = reports.filter(version_id=version["id"]).order_by("-created_at", "-pk")
+    wanted = {
+        "latest_report": mine.values_list("pk", flat=True).first(),
+        "fairness_report": _latest_with(mine, "fairness"),
+        "drift_report": _latest_with(mine, "drift"),
+        "performance_report": _latest_with(mine, "performance"),
     }
+    ids = {pk for pk in wanted.values() if pk is not None}
+    loaded = {
+        r.pk: report_facts(r)
+        for r in MonitoringReport.objects.filter(pk__in=ids).select_related(
+            "version", "requested_by"
+        )
+    }
+    monitoring.update({name: loaded.get(pk) for name, pk in wanted.items()})
+    return monitoring
 
 
 # ---------------------------------------------------------------------------- all together
 
 
-def choose_version(records: dict[int, Any], label: str | None, workflow: Any, cutoff) -> Any:
+def choose_version(records: dict[int, Any], label: str | None, cutoff: dt.datetime) -> Any:
+    """The version a document is about: the one named, else the production champion on the
+    date, else the latest registered."""
     if label is not None:
         for record in records.values():
             if record.label == label:
@@ -846,13 +1134,10 @@ def choose_version(records: dict[int, Any], label: str | None, workflow: Any, cu
 
 
 def _production_champion(records: dict[int, Any], cutoff: dt.datetime):
-    Deployment = _workflow_models()["Deployment"]
-    if Deployment is None:
-        return None
     active = (
         Deployment.objects.filter(
-            version_id__in=list(records), environment="production", role="champion",
-            deployed_at__lt=cutoff,
+            version_id__in=list(records), environment=Environment.PRODUCTION,
+            role=DeploymentRole.CHAMPION, deployed_at__lt=cutoff,
         )
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=cutoff))
         .order_by("-deployed_at")
@@ -867,7 +1152,7 @@ def gather(model: AIModel, as_of: dt.date, version_label: str | None = None) -> 
     people = People()
     facts = model_facts(model, cutoff, people)
     records = versions_as_of(model, cutoff)
-    chosen = choose_version(records, version_label, None, cutoff)
+    chosen = choose_version(records, version_label, cutoff)
     version = version_facts(chosen, people) if chosen is not None else None
     evidence = {
         "as_of": as_of.isoformat(),
@@ -888,6 +1173,6 @@ def gather(model: AIModel, as_of: dt.date, version_label: str | None = None) -> 
         "events": governance_events(model, cutoff),
         "analytics": analytics(facts, version, chosen.baselines or {}, cutoff) if version else None,
         "workflow": workflow_facts(facts, version, cutoff, people),
-        "monitoring": monitoring_facts(model, cutoff),
+        "monitoring": monitoring_facts(model, facts, version, cutoff, people),
     }
     return plain(evidence)

@@ -1,22 +1,77 @@
-"""The demo credit-scoring model with logged decisions, and how to read a PDF back."""
+"""The demo credit-scoring model through its first two months, built once per test module, and
+how to read a PDF back.
+
+``world`` is built by the real workflow, ingest, sequencer and monitoring code, inside a
+transaction that is rolled back after the module's last test; each test runs in a savepoint of
+it, so what a test changes is undone after it while the world is built once. Expensive PDFs are
+rendered by module-scoped fixtures, so the tests that read one share it.
+
+Timeline (UTC):
+
+    2026-06-01  the model and version 1.0.0 are registered by devon
+    2026-06-10  600 decisions of 1 to 9 June are logged (about 60% with an outcome) and sealed
+    2026-06-30  AS_OF: nothing validated, deployed, scheduled or overseen yet: gaps
+    2026-07-01  devon submits 1.0.0; victor takes it into validation
+    2026-07-02  victor: review, a medium finding, a condition, approval; valerie: review, approval
+    2026-07-03  rita deploys it to production and schedules daily monitoring (10-day window)
+    2026-07-04  report 1 over the logged decisions
+    2026-07-05  rita overrides a decision, the scoring service confirms another for an
+                underwriter; valerie confirms the finding remediated
+    2026-07-10  MID_JULY
+    2026-07-20  rita tightens the schedule's demographic parity threshold to 0.02
+    2026-07-25  report 2 over the same decisions breaches it; the monitor opens a finding
+    2026-07-31  GOVERNED: all of the above on file
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
+from dataclasses import dataclass
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import override_settings
 
+from audit.models import PredictionRecord
 from audit.sequencer import seal_all
-from compliance import demo
-from compliance.choices import AnnexIIIArea, EUAIActCategory, RiskTier
-from compliance.models import AIModel, ModelVersion
+from compliance import demo, workflow
+from compliance.choices import AnnexIIIArea, Conclusion, EUAIActCategory, RiskTier, Role, Severity
+from compliance.models import AIModel, ModelVersion, MonitoringReport, ReportSchedule
+from compliance.reports import run_report
 from modelcards.demo import log_decisions
+from tests.conftest import make_user
 
 REGISTERED = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 LOGGED = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)  # when the decisions reach the ledger
 AS_OF = dt.date(2026, 6, 30)
+MID_JULY = dt.date(2026, 7, 10)
+GOVERNED = dt.date(2026, 7, 31)
+WINDOW = (dt.datetime(2026, 6, 1, tzinfo=dt.UTC), dt.datetime(2026, 6, 10, tzinfo=dt.UTC))
+USERS = {
+    "rita": Role.RISK_OFFICER,
+    "victor": Role.VALIDATOR,
+    "valerie": Role.VALIDATOR,
+    "audrey": Role.AUDITOR,
+    "devon": Role.DEVELOPER,
+    "scoring-service": Role.SERVICE,
+    "otto": None,
+}
+REVIEW = {
+    "scope": "Initial validation of 1.0.0: data, design, performance and fairness.",
+    "conceptual_soundness": "Logistic regression on six bureau features; monotone and documented.",
+    "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
+    "ongoing_monitoring": "Daily fairness, drift and performance reports against the baselines.",
+    "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
+    "outcomes_analysis": "Back-tested on the June outcomes: ROC AUC close to validation.",
+    "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
+}
+FINDING = "Thin-file applicants are scored low"
+CONDITION = "Report approval rates by age band to the risk committee monthly until December."
+OVERRIDE_REASON = "Payslip shows a higher income than the bureau; the applicant qualifies."
 
 
 def pdf_text(content: bytes) -> str:
@@ -25,6 +80,11 @@ def pdf_text(content: bytes) -> str:
         ["pdftotext", "-layout", "-", "-"], input=bytes(content), capture_output=True, check=True
     )
     return result.stdout.decode()
+
+
+def flat(content: bytes) -> str:
+    """The PDF's text with every run of whitespace as one space: phrases survive line breaks."""
+    return " ".join(pdf_text(content).split())
 
 
 def pdf_info(content: bytes) -> str:
@@ -45,8 +105,41 @@ def artifacts(tmp_path_factory):
     }
 
 
-@pytest.fixture
-def credit_model(db, risk_officer, developer, artifacts):
+@dataclass
+class World:
+    model: AIModel
+    version: ModelVersion
+    users: dict
+    logged: list[str]  # event ids, in decision order
+    overridden: str
+    confirmed: str
+    reports: list[MonitoringReport]
+
+
+@contextlib.contextmanager
+def rolled_back():
+    """A transaction undone at the end, as Django's TestCase wraps its class-level data."""
+    atomic = transaction.atomic()
+    atomic._from_testcase = True  # durable blocks nest in it, as in a TestCase
+    atomic.__enter__()
+    try:
+        yield
+    finally:
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+def at(day: int, month: int = 7, hour: int = 10):
+    return time_machine.travel(dt.datetime(2026, month, day, hour, tzinfo=dt.UTC), tick=False)
+
+
+FAST_HASHER = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+
+
+def build_world(artifacts) -> World:
+    with FAST_HASHER:
+        users = {name: make_user(name, role) for name, role in USERS.items()}
+    rita, victor, valerie, devon = (users[n] for n in ("rita", "victor", "valerie", "devon"))
     with time_machine.travel(REGISTERED, tick=False):
         model = AIModel.objects.create(
             name="Retail credit scoring",
@@ -55,36 +148,132 @@ def credit_model(db, risk_officer, developer, artifacts):
             intended_purpose="Estimate the probability that an applicant repays the loan.",
             intended_users="Retail credit underwriters.",
             domain="Retail credit",
-            business_owner=risk_officer,
+            business_owner=rita,
             risk_tier=RiskTier.HIGH,
             eu_ai_act_category=EUAIActCategory.HIGH_RISK,
             annex_iii_area=AnnexIIIArea.ESSENTIAL_SERVICES,
             sensitive_attributes=["sex", "age_band"],
         )
-        model.developing_team.add(developer)
-        ModelVersion.objects.create(
+        model.developing_team.add(devon)
+        version = ModelVersion.objects.create(
             model=model,
             label="1.0.0",
             feature_pipeline_version="features-2025.12",
             input_schema=demo.input_schema(),
             code_commit="3f2c1e9",
-            created_by=developer,
+            created_by=devon,
             **artifacts,
         )
-    return model
-
-
-@pytest.fixture
-def demo_version(credit_model) -> ModelVersion:
-    return credit_model.versions.get(label="1.0.0")
-
-
-@pytest.fixture
-def logged(demo_version) -> list[str]:
-    """600 decisions of June 2026 (about 60% with outcomes), logged and sealed on 10 June."""
     with time_machine.travel(LOGGED, tick=False):
-        ids = log_decisions(
-            demo_version, 600, start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), days=8, explain=True
-        )
+        logged = log_decisions(version, 600, start=WINDOW[0], days=8, explain=True)
         seal_all()
-    return ids
+
+    with at(1):
+        version = workflow.submit_version(version, devon, "Ready for validation.")
+        version = workflow.start_validation(version, victor)
+    with at(2):
+        workflow.record_review(version, victor, **REVIEW)
+        finding = workflow.record_finding(
+            version, victor, title=FINDING, severity=Severity.MEDIUM, owner=devon,
+            description="Applicants with under two years of history are declined far more often.",
+            due_date=dt.date(2026, 8, 31),
+        )  # fmt: skip
+        workflow.add_condition(
+            version, victor, description=CONDITION, due_date=dt.date(2026, 12, 31)
+        )
+        version = workflow.approve_version(version, victor, "Sound; monitoring in place.")
+        workflow.record_review(version, valerie, **REVIEW)
+        version = workflow.approve_version(version, valerie, "Agree with victor.")
+    with at(3):
+        workflow.deploy_version(version, rita, reason="Go-live of 1.0.0.")
+        schedule = ReportSchedule.objects.create(
+            model=model, name="Daily monitoring", window_days=10, cadence_hours=24
+        )
+    with at(4):
+        reports = run_report(model, start=WINDOW[0], end=WINDOW[1], schedule=schedule)
+    with at(5):
+        declined = PredictionRecord.objects.filter(
+            version=version, favourable=False, outcomes__isnull=False
+        )
+        overridden = str(declined.order_by("decided_at", "pk").first().event_id)
+        confirmed = logged[-1]
+        workflow.record_oversight(
+            rita, "override", event_id=overridden, decision=1, reason=OVERRIDE_REASON
+        )
+        workflow.record_oversight(
+            users["scoring-service"], "confirm", event_id=confirmed, person="uma.underwriter",
+            reason="Checked the documents.",
+        )  # fmt: skip
+        workflow.resolve_finding(
+            finding, valerie, status="remediated",
+            resolution="History under two years now routed to underwriters.",
+        )  # fmt: skip
+        seal_all()
+    with at(20):
+        schedule.thresholds = {"demographic_parity_difference_max": 0.02}
+        schedule._history_user = rita
+        schedule.save()
+    with at(25):
+        reports += run_report(model, start=WINDOW[0], end=WINDOW[1], schedule=schedule)
+        seal_all()
+    version.refresh_from_db()
+    return World(model, version, users, logged, overridden, confirmed, reports)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, artifacts) -> World:
+    """The timeline above, built once per module and rolled back after it."""
+    with django_db_blocker.unblock(), rolled_back():
+        yield build_world(artifacts)
+
+
+def _user(name: str):
+    return get_user_model().objects.get(username=name)
+
+
+# The personas of tests/conftest.py, as the world created them.
+
+
+@pytest.fixture
+def risk_officer(world, db):
+    return _user("rita")
+
+
+@pytest.fixture
+def validator(world, db):
+    return _user("victor")
+
+
+@pytest.fixture
+def second_validator(world, db):
+    return _user("valerie")
+
+
+@pytest.fixture
+def auditor(world, db):
+    return _user("audrey")
+
+
+@pytest.fixture
+def developer(world, db):
+    return _user("devon")
+
+
+@pytest.fixture
+def service(world, db):
+    return _user("scoring-service")
+
+
+@pytest.fixture
+def outsider(world, db):
+    return _user("otto")
+
+
+@pytest.fixture
+def credit_model(world, db) -> AIModel:
+    return AIModel.objects.get(pk=world.model.pk)
+
+
+@pytest.fixture
+def demo_version(world, db) -> ModelVersion:
+    return ModelVersion.objects.get(pk=world.version.pk)

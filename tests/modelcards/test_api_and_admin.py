@@ -7,9 +7,8 @@ import hashlib
 import pytest
 
 from modelcards.models import DocumentJob, IssuedDocument
-from tests.audit.conftest import committed
 
-pytestmark = committed
+pytestmark = pytest.mark.django_db
 URL = "/api/v1/models/credit-scoring/documents/"
 
 
@@ -71,10 +70,12 @@ def test_with_celery_the_request_returns_a_job_to_poll(
     queued = []
     monkeypatch.setattr(jobs.run_document_job, "delay", queued.append)
     settings.DOCUMENTS_RUN_IN = "celery"
-    response = api.as_(auditor).post(URL, {"kind": "annex4"}, format="json")
+    response = api.as_(auditor).post(
+        URL, {"kind": "modelcard", "as_of": "2026-06-30"}, format="json"
+    )
     assert response.status_code == 202 and response.json()["status"] == "queued"
     assert jobs.run_document_job.apply(args=queued).get() == "done"
-    assert DocumentJob.objects.get().document.kind == "annex4"
+    assert DocumentJob.objects.get().document.kind == "modelcard"
 
 
 def test_the_admin_page_of_a_model_shows_coverage_and_issues_a_document(
@@ -83,11 +84,14 @@ def test_the_admin_page_of_a_model_shows_coverage_and_issues_a_document(
     client.force_login(risk_officer)
     page = client.get("/admin/modelcards/issueddocument/generate/credit-scoring/")
     assert page.status_code == 200
-    assert b"SR 11-7" in page.content and b"No validation report on file" in page.content
-    response = client.post(page.request["PATH_INFO"], {"kind": "sr117", "as_of": "2026-06-30"})
+    assert b"SR 11-7" in page.content and b"EU AI Act" in page.content
+    assert b"No statement of limitations on file" in page.content
+    assert b"No validation report on file" not in page.content
+    response = client.post(page.request["PATH_INFO"], {"kind": "modelcard", "as_of": "2026-06-30"})
     job = DocumentJob.objects.get()
     assert response.status_code == 302 and job.status == "done"
     status = client.get(response["Location"])
     assert job.document.reference.encode() in status.content
     download = client.get(f"/admin/modelcards/issueddocument/{job.document.reference}/download/")
     assert download.status_code == 200 and bytes(download.content)[:4] == b"%PDF"
+

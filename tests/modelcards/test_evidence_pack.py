@@ -6,31 +6,33 @@ import hashlib
 import io
 import json
 import zipfile
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from audit import merkle
 from audit.verify import verify_directory
 from modelcards.models import DocumentKind, IssuedDocument
 from modelcards.pack import issue_pack
-from tests.audit.conftest import committed
-from tests.modelcards.conftest import AS_OF
+from tests.modelcards.conftest import GOVERNED
 
-pytestmark = committed
-
-
-@pytest.fixture
-def pack(credit_model, logged, auditor):
-    return issue_pack(credit_model, as_of=AS_OF, user=auditor)
+pytestmark = pytest.mark.django_db
 
 
-def files_of(pack) -> dict[str, bytes]:
+@pytest.fixture(scope="module")
+def pack(world):
+    """The pack as of 31 July, issued once for the module by audrey (the auditor)."""
+    return issue_pack(world.model, as_of=GOVERNED, user=world.users["audrey"])
+
+
+@pytest.fixture(scope="module")
+def files(pack) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(bytes(pack.content))) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def test_the_pack_holds_the_four_documents_as_issued(pack):
-    files = files_of(pack)
+def test_the_pack_holds_the_four_documents_as_issued(files):
     documents = [n for n in files if n.startswith("documents/")]
     assert len(documents) == 4
     for name in documents:
@@ -40,8 +42,8 @@ def test_the_pack_holds_the_four_documents_as_issued(pack):
     assert {"sr117", "validation", "annex4", "modelcard", "evidence_pack"} == kinds
 
 
-def test_the_manifest_lists_the_sha_256_of_every_file(pack):
-    files = files_of(pack)
+def test_the_manifest_lists_the_sha_256_of_every_file(files):
+    files = dict(files)
     lines = files.pop("MANIFEST.sha256").decode().splitlines()
     listed = dict(reversed(line.split("  ", 1)) for line in lines)
     assert set(listed) == set(files)
@@ -57,13 +59,14 @@ def test_the_ledger_in_the_pack_verifies_with_the_standalone_verifier(pack, tmp_
     assert result.entries >= 600
 
 
-def test_every_governance_event_in_the_extract_has_a_proof_that_verifies(pack):
-    files = files_of(pack)
+def test_every_governance_event_in_the_extract_has_a_proof_that_verifies(files):
     lines = files["ledger-extract/events.jsonl"].split(b"\n")
     checkpoint = json.loads(files["proofs/checkpoint.json"])["statement"]
     proofs = json.loads(files["proofs/inclusion-proofs.json"])["proofs"]
     index = json.loads(files["ledger-extract/events.json"])["events"]
-    assert {e["event_type"] for e in index} >= {"aimodel.created", "modelversion.created"}
+    types = {e["event_type"] for e in index}
+    assert types >= {"aimodel.created", "modelversion.created", "version.approved",
+                     "deployment.deployed", "report.completed", "oversight.override"}  # fmt: skip
     assert len(proofs) == len([e for e in index if e["leaf_index"] is not None]) > 0
     for p in proofs:
         leaf = merkle.leaf_hash(lines[p["line"] - 1])
@@ -73,14 +76,23 @@ def test_every_governance_event_in_the_extract_has_a_proof_that_verifies(pack):
         assert merkle.verify_inclusion(leaf, p["leaf_index"], checkpoint["tree_size"], path, root)
 
 
-def test_the_readme_tells_the_auditor_how_to_verify(pack):
-    readme = files_of(pack)["README.txt"].decode()
+def test_the_readme_tells_the_auditor_how_to_verify(files):
+    readme = files["README.txt"].decode()
     assert "python -m audit.verify ../ledger" in readme
     assert "sha256sum -c MANIFEST.sha256" in readme
-    assert "verifier/audit/verify.py" in files_of(pack)
+    assert "verifier/audit/verify.py" in files
 
 
 def test_the_pack_is_a_ledger_event_and_the_same_for_the_same_date(pack, credit_model):
     assert pack.kind == DocumentKind.EVIDENCE_PACK
     assert pack.event.after["sha256"] == hashlib.sha256(pack.content).hexdigest()
-    assert issue_pack(credit_model, as_of=AS_OF).reference == pack.reference
+    assert issue_pack(credit_model, as_of=GOVERNED).reference == pack.reference
+
+
+def test_export_evidence_pack_writes_the_zip_issued(pack, tmp_path):
+    out = tmp_path / "pack.zip"
+    output = StringIO()
+    call_command("export_evidence_pack", "--model", "credit-scoring", "--as-of", "2026-07-31",
+                 "--out", str(out), stdout=output)  # fmt: skip
+    assert f"Evidence pack {pack.reference}" in output.getvalue()
+    assert out.read_bytes() == bytes(pack.content)

@@ -9,15 +9,15 @@ import pytest
 from audit.models import AppendOnlyError, GovernanceEvent
 from modelcards.documents import issue
 from modelcards.models import DocumentKind, IssuedDocument
-from tests.audit.conftest import committed
 from tests.modelcards.conftest import AS_OF
 
-pytestmark = committed
+pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def document(credit_model, risk_officer):
-    return issue(DocumentKind.MODELCARD, credit_model, as_of=AS_OF, user=risk_officer)
+@pytest.fixture(scope="module")
+def document(world) -> IssuedDocument:
+    """A model card issued once for the module by rita."""
+    return issue(DocumentKind.MODELCARD, world.model, as_of=AS_OF, user=world.users["rita"])
 
 
 def test_an_issued_document_is_a_ledger_event_with_its_hash(document, risk_officer):
@@ -44,6 +44,7 @@ def test_issuing_the_same_document_again_returns_the_one_issued(document, credit
 
 
 def test_an_issued_document_cannot_change_or_go(document):
+    document = IssuedDocument.objects.get(pk=document.pk)  # the module's copy stays as issued
     document.sha256 = "0" * 64
     with pytest.raises(AppendOnlyError):
         document.save()

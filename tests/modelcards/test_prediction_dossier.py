@@ -1,54 +1,57 @@
-"""The prediction dossier, and the two management commands."""
+"""The prediction dossier: the trail of one decision as of a date; and generate_document's
+refusals."""
 
 from __future__ import annotations
 
-import zipfile
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.models import PredictionRecord
 from modelcards.documents import issue
-from modelcards.models import DocumentKind, IssuedDocument
-from tests.audit.conftest import committed
-from tests.modelcards.conftest import AS_OF, pdf_text
+from modelcards.evidence import EvidenceError
+from modelcards.models import DocumentKind
+from tests.modelcards.conftest import AS_OF, GOVERNED, OVERRIDE_REASON, flat
 
-pytestmark = committed
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
+pytestmark = pytest.mark.django_db
 
 
-def test_a_dossier_gives_reason_codes_outcome_and_a_verified_receipt(credit_model, logged):
-    record = PredictionRecord.objects.filter(favourable=False, outcomes__isnull=False).first()
-    document = issue(DocumentKind.DOSSIER, credit_model, as_of=AS_OF, event_id=str(record.event_id))
-    text = " ".join(pdf_text(document.content).split())
-    assert str(record.event_id) in text
+@pytest.fixture(scope="module")
+def dossier(world):
+    """The dossier of the declined decision that rita overrode on 5 July."""
+    return issue(DocumentKind.DOSSIER, world.model, as_of=GOVERNED, event_id=world.overridden)
+
+
+@pytest.fixture(scope="module")
+def text(dossier) -> str:
+    return flat(dossier.content)
+
+
+def test_a_dossier_gives_reason_codes_outcome_and_a_verified_receipt(world, dossier, text):
+    assert world.overridden in text
     assert "Principal reasons against the favourable decision" in text
     assert "Receipt: inclusion proof and checkpoint" in text
     assert "Proof verified when issued yes" in text
     assert "GAP No outcome logged" not in text
-    assert document.reference.startswith(f"DOS-credit-scoring-{str(record.event_id)[:8]}-")
+    assert dossier.reference.startswith(f"DOS-credit-scoring-{world.overridden[:8]}-")
 
 
-def test_a_dossier_before_the_decision_was_logged_is_refused(credit_model, logged):
-    from modelcards.evidence import EvidenceError
+def test_a_dossier_shows_the_oversight_of_its_decision(text):
+    oversight = text.split("7 Human oversight")[-1].split("8 Receipt")[0]
+    assert "override" in oversight and "rita" in oversight
+    assert OVERRIDE_REASON in oversight and "0 → 1" in oversight
+    assert "Checked the documents." not in oversight  # the confirmation was of another decision
 
+
+def test_a_decision_taken_before_the_approval_shows_it_had_none(text):
+    assert "GAP No approval of version 1.0.0 on file at the decision time" in text
+    assert "GAP No deployment of version 1.0.0 on file at the decision time" in text
+
+
+def test_a_dossier_before_the_decision_was_logged_is_refused(world):
     with pytest.raises(EvidenceError, match="after 2026-06-09"):
-        issue(DocumentKind.DOSSIER, credit_model, as_of=AS_OF.replace(day=9), event_id=logged[0])
-
-
-def test_generate_document_writes_the_pdf_and_names_its_reference(credit_model, logged, tmp_path):
-    out = tmp_path / "sr117.pdf"
-    output = run("generate_document", "--kind", "sr117", "--model", "credit-scoring",
-                 "--version", "1.0.0", "--as-of", "2026-06-30", "--out", str(out))  # fmt: skip
-    document = IssuedDocument.objects.get(kind="sr117")
-    assert out.read_bytes() == bytes(document.content)
-    assert document.reference in output and "coverage SR 11-7" in output
+        issue(DocumentKind.DOSSIER, world.model, as_of=AS_OF.replace(day=9),
+              event_id=world.logged[0])  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -62,13 +65,4 @@ def test_generate_document_writes_the_pdf_and_names_its_reference(credit_model, 
 )
 def test_generate_document_refuses_bad_input_with_a_clear_message(credit_model, args, message):
     with pytest.raises(CommandError, match=message):
-        run("generate_document", *args, "--out", "/dev/null")
-
-
-def test_export_evidence_pack_writes_the_zip(credit_model, logged, tmp_path):
-    out = tmp_path / "pack.zip"
-    output = run("export_evidence_pack", "--model", "credit-scoring", "--as-of", "2026-06-30",
-                 "--out", str(out))  # fmt: skip
-    assert "Evidence pack PACK-credit-scoring-20260630-" in output
-    with zipfile.ZipFile(out) as archive:
-        assert "MANIFEST.sha256" in archive.namelist()
+        call_command("generate_document", *args, "--out", "/dev/null", stdout=StringIO())
