@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from compliance.models import AIModel
+from compliance.models import AIModel, MonitoringReport
 
 from . import jobs
 from .documents import model_coverage
 from .models import DocumentJob, DocumentKind, IssuedDocument, ModelNarrative
+from .monitoring import filename, render_monitoring_report
 
 
 @admin.register(ModelNarrative)
@@ -65,6 +66,9 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
                  name="modelcards_generate_model"),
             path("job/<uuid:pk>/", self.admin_site.admin_view(self.job_view),
                  name="modelcards_job"),
+            path("monitoring-report/<int:pk>/pdf/",
+                 self.admin_site.admin_view(self.monitoring_report_view),
+                 name="modelcards_monitoring_report_pdf"),
             path("<path:reference>/download/", self.admin_site.admin_view(self.download_view),
                  name="modelcards_issueddocument_download"),
         ]  # fmt: skip
@@ -108,6 +112,9 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
             "may_issue": may_issue,
             "issued": IssuedDocument.objects.filter(model=model)[:20],
             "jobs": DocumentJob.objects.filter(model=model)[:10],
+            "reports": MonitoringReport.objects.filter(model=model).select_related("version")[:20]
+            if request.user.has_perm("compliance.view_monitoringreport")
+            else None,
         }
         return render(request, "admin/modelcards/model_documents.html", context)
 
@@ -115,6 +122,17 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
         job = get_object_or_404(DocumentJob, pk=pk)
         context = {**self.admin_site.each_context(request), "title": str(job), "job": job}
         return render(request, "admin/modelcards/job.html", context)
+
+    def monitoring_report_view(self, request, pk):
+        """A monitoring report as a PDF, rendered on request (the same report, the same bytes)."""
+        if not request.user.has_perm("compliance.view_monitoringreport"):
+            raise PermissionDenied
+        report = get_object_or_404(MonitoringReport.objects.select_related("model", "version"),
+                                   pk=pk)  # fmt: skip
+        pdf = render_monitoring_report(report)
+        response = HttpResponse(pdf.content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename(report)}"'
+        return response
 
     def download_view(self, request, reference):
         if not request.user.has_perm("modelcards.view_issueddocument"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from compliance.models import AIModel, MonitoringReport
 from compliance.reports import run_report, trends
+from modelcards.monitoring import filename, render_monitoring_report
 
 
 class ReportSummarySerializer(serializers.ModelSerializer):
@@ -83,6 +85,25 @@ class ReportDetailView(generics.RetrieveAPIView):
 
     serializer_class = ReportSerializer
     queryset = MonitoringReport.objects.select_related("model", "version")
+
+
+class ReportPDFView(APIView):
+    """The report as a PDF: breaches, selection rate by group with confidence intervals and the
+    four-fifths line, PSI by feature, performance over time. The same report always gives the
+    same bytes; ``X-Content-SHA256`` is their SHA-256."""
+
+    required_permissions = {"GET": ["compliance.view_monitoringreport"]}
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        report = get_object_or_404(
+            MonitoringReport.objects.select_related("model", "version"), pk=pk
+        )
+        pdf = render_monitoring_report(report)
+        response = HttpResponse(pdf.content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{filename(report)}"'
+        response["X-Content-SHA256"] = pdf.sha256
+        return response
 
 
 class RunReportView(APIView):

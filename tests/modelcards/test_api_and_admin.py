@@ -95,3 +95,13 @@ def test_the_admin_page_of_a_model_shows_coverage_and_issues_a_document(
     download = client.get(f"/admin/modelcards/issueddocument/{job.document.reference}/download/")
     assert download.status_code == 200 and bytes(download.content)[:4] == b"%PDF"
 
+
+def test_the_admin_page_lists_the_monitoring_reports_with_their_pdf(client, auditor, world):
+    client.force_login(auditor)
+    page = client.get("/admin/modelcards/issueddocument/generate/credit-scoring/")
+    link = f"/admin/modelcards/issueddocument/monitoring-report/{world.reports[-1].pk}/pdf/"
+    assert link.encode() in page.content
+    pdf = client.get(link)
+    assert pdf.status_code == 200 and bytes(pdf.content)[:4] == b"%PDF"
+    client.force_login(world.users["otto"])
+    assert client.get(link).status_code in (302, 403)
