@@ -1,16 +1,24 @@
 """Time to generate the SR 11-7 model documentation with charts for the demo model.
 
-Sets up its own SQLite database in a temporary directory: migrate, seed_demo (20,000 training
-rows), 5,000 logged decisions with outcomes, sealed; then gathers, renders and writes the PDF
-five times for five as-of dates (so nothing is cached between runs) and prints the median.
+Sets up its own SQLite database in a temporary directory, as ``make demo`` leaves it: migrate,
+seed_demo (20,000 training rows; 1.0.0 approved by two validators and deployed, 1.1.0 in
+validation), 5,000 logged decisions of the last 30 days with outcomes, sealed, a daily monitoring
+schedule and its report over the last 7 days. Then gathers, renders and writes the PDF five
+times for five as-of dates (so no document is reused) and prints the median, with the time of
+gathering the evidence and of laying out and writing the PDF, and the first run apart (it pays
+for the imports a fresh ``manage.py generate_document`` pays).
 
-    .venv/bin/python benchmarks/documents.py
+    .venv/bin/python benchmarks/documents.py [--profile]
+
+``--profile`` prints the 30 costliest functions of one more run (cProfile, cumulative).
 """
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -28,29 +36,54 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
+settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # breaches email
 call_command("migrate", verbosity=0)
 call_command("seed_demo", stdout=open(os.devnull, "w"))
 
 from audit.sequencer import seal_all  # noqa: E402
-from compliance.models import AIModel, ModelVersion  # noqa: E402
+from compliance.models import AIModel, ModelVersion, ReportSchedule  # noqa: E402
+from compliance.reports import run_report  # noqa: E402
 from modelcards.demo import log_decisions  # noqa: E402
 from modelcards.documents import build, render  # noqa: E402
 from modelcards.models import DocumentKind  # noqa: E402
 
 version = ModelVersion.objects.get(model__slug="credit-scoring", label="1.0.0")
-today = dt.datetime.now(dt.UTC)
-log_decisions(version, 5000, start=today - dt.timedelta(days=30))
-seal_all()
 model = AIModel.objects.get(slug="credit-scoring")
+now = dt.datetime.now(dt.UTC)
+log_decisions(version, 5000, start=now - dt.timedelta(days=30))
+schedule = ReportSchedule.objects.filter(model=model, active=True).first()
+schedule = schedule or ReportSchedule.objects.create(model=model, name="Daily monitoring")
+run_report(model, end=now, schedule=schedule)
+seal_all()
 
-times, pages = [], 0
+runs, pages = [], 0
 for i in range(5):
     started = time.perf_counter()
-    pdf = render(build(DocumentKind.SR117, model, today.date() + dt.timedelta(days=i)))
-    times.append(time.perf_counter() - started)
+    built = build(DocumentKind.SR117, model, now.date() + dt.timedelta(days=i))
+    gathered = time.perf_counter()
+    pdf = render(built)
+    runs.append((time.perf_counter() - started, gathered - started, time.perf_counter() - gathered))
     pages = pdf.pages
-print(f"SR 11-7 model documentation, demo model, 5,000 logged decisions, {pages} pages with charts")
-print("runs: " + ", ".join(f"{t:.2f} s" for t in times))
-print(f"median: {statistics.median(times):.2f} s (target < 5 s)")
+totals = [r[0] for r in runs]
+warm = runs[1:]
+print(
+    f"SR 11-7 model documentation, demo model, 5,000 logged decisions, a monitoring report, "
+    f"{pages} pages with charts"
+)
+print("runs: " + ", ".join(f"{t:.2f} s" for t in totals))
+evidence, layout = (statistics.median(r[i] for r in warm) for i in (1, 2))
+print(
+    f"first run {totals[0]:.2f} s (imports included); later runs: evidence {evidence:.2f} s, "
+    f"PDF {layout:.2f} s"
+)
+print(f"median: {statistics.median(totals):.2f} s (target < 5 s)")
+
+if "--profile" in sys.argv:
+    profile = cProfile.Profile()
+    profile.enable()
+    render(build(DocumentKind.SR117, model, now.date() + dt.timedelta(days=9)))
+    profile.disable()
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(30)

@@ -19,6 +19,7 @@ decisions, beside the scheduled monitoring reports, whose absence is a gap of it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -569,15 +570,46 @@ def _local_file(uri: str, sha256: str) -> Path | None:
     return path
 
 
+def _file_identity(uri: str) -> tuple[str, int, int] | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    try:
+        stat = Path(parsed.path).stat()
+    except OSError:
+        return None
+    return parsed.path, stat.st_mtime_ns, stat.st_size
+
+
 def importance_from_artifact(version: dict[str, Any]) -> dict[str, Any] | None:
     """Exact SHAP values of a linear model (in log-odds) over the first training rows, when
     the artifact and training data are local files that match their pinned hashes.
 
     For a linear model with independent features, SHAP value j of row x is w_j (x_j - E x_j)
     in the model's own (transformed) feature space; shap's LinearExplainer computes the same.
+    The result is kept per process for the same files (path, modification time and size) and
+    hashes: an evidence pack's four documents load the artifact once.
     """
-    artifact = _local_file(version["artifact_uri"], version["artifact_sha256"])
-    data = _local_file(version["training_data_uri"], version["training_data_sha256"])
+    artifact = _file_identity(version["artifact_uri"])
+    data = _file_identity(version["training_data_uri"])
+    if artifact is None or data is None:
+        return None
+    names = tuple(f["name"] for f in version["input_features"])
+    return _artifact_importance(
+        artifact, version["artifact_sha256"], data, version["training_data_sha256"], names
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _artifact_importance(
+    artifact_file: tuple[str, int, int],
+    artifact_sha256: str,
+    data_file: tuple[str, int, int],
+    data_sha256: str,
+    names: tuple[str, ...],
+) -> dict[str, Any] | None:
+    artifact = _local_file(f"file://{artifact_file[0]}", artifact_sha256)
+    data = _local_file(f"file://{data_file[0]}", data_sha256)
     if artifact is None or data is None or artifact.suffix != ".skops":
         return None
     try:
@@ -587,10 +619,9 @@ def importance_from_artifact(version: dict[str, Any]) -> dict[str, Any] | None:
         pipeline = sio.load(artifact)
         final = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
         coef = np.asarray(getattr(final, "coef_", None), dtype=np.float64)
-        names = [f["name"] for f in version["input_features"]]
         if coef.ndim != 2 or coef.shape[0] != 1 or coef.shape[1] != len(names):
             return None
-        frame = pd.read_csv(data, nrows=5000)[names]
+        frame = pd.read_csv(data, nrows=5000)[list(names)]
         transformed = pipeline[:-1].transform(frame) if hasattr(pipeline, "steps") else frame
         transformed = np.asarray(transformed, dtype=np.float64)
     except Exception:  # an artifact we cannot read is a gap, not a failed document
