@@ -8,9 +8,14 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+# The model artifacts' admin (the skops files that explain the ledger's decisions) lives in
+# compliance; imported here so that autodiscovery registers it.
+from compliance import artifact_admin  # noqa: F401
+
 from .models import (
     Alert,
     Checkpoint,
+    ExplanationRecord,
     GovernanceEvent,
     LedgerEntry,
     OutcomeRecord,
@@ -87,6 +92,46 @@ class PredictionRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="what was logged (canonical bytes)")
     def payload(self, obj: PredictionRecord) -> str:
+        return pretty(obj.entry.canonical)
+
+
+@admin.register(ExplanationRecord)
+class ExplanationRecordAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/audit/ledger_change_list.html"
+    list_display = [
+        "prediction",
+        "version",
+        "decided_at",
+        "status",
+        "method",
+        "output_space",
+        "additive",
+        "computed_at",
+    ]
+    list_filter = ["status", "additive", "version__model", "method"]
+    list_select_related = ["prediction", "version", "version__model"]
+    search_fields = ["=prediction__event_id"]
+    date_hierarchy = "decided_at"
+    show_full_result_count = False
+    fields = [
+        "prediction",
+        "version",
+        "status",
+        "note",
+        "method",
+        "output_space",
+        "base_value",
+        "model_output",
+        "additivity_error",
+        "additive",
+        "computed_at",
+        "entry_id",
+        "payload",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="the ledger entry (canonical bytes)")
+    def payload(self, obj: ExplanationRecord) -> str:
         return pretty(obj.entry.canonical)
 
 

@@ -26,6 +26,7 @@ class EntryKind(models.TextChoices):
     PREDICTION = "prediction", "Prediction"
     OUTCOME = "outcome", "Outcome"
     EVENT = "event", "Governance event"
+    EXPLANATION = "explanation", "Explanation of a prediction"
 
 
 class Environment(models.TextChoices):
@@ -108,6 +109,75 @@ class PredictionRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"prediction {self.event_id}"
+
+
+class ExplanationRecord(AppendOnlyModel):
+    """A SHAP explanation computed in the background for a prediction logged without one.
+
+    The evidence is its own ledger entry (``entry``), which names the prediction's entry, leaf
+    index and leaf hash, the artifact and background it was computed from, and the additivity
+    check; these columns are what the trail, reason codes and global importance look up. One
+    per prediction at most; ``status`` "unexplainable" records why none could be computed
+    (e.g. an input missing), so a gap is visible rather than silent.
+    """
+
+    class Status(models.TextChoices):
+        COMPUTED = "computed", "Computed"
+        UNEXPLAINABLE = "unexplainable", "Could not be explained"
+
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="explanation")
+    prediction = models.OneToOneField(
+        PredictionRecord, on_delete=models.PROTECT, related_name="computed_explanation"
+    )
+    # Looked up by (version, decided_at), whose index serves "by version" too.
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    decided_at = models.DateTimeField(help_text="The prediction's, for windows of importance.")
+    computed_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    method = models.CharField(max_length=60, blank=True, help_text="e.g. shap.LinearExplainer")
+    output_space = models.CharField(max_length=20, blank=True, help_text="e.g. log_odds")
+    base_value = models.FloatField(null=True)
+    model_output = models.FloatField(null=True)
+    contributions = models.JSONField(null=True, help_text="feature -> SHAP value")
+    additivity_error = models.FloatField(null=True)
+    additive = models.BooleanField(
+        null=True, help_text="Contributions + base value = model output, within tolerance."
+    )
+    note = models.TextField(blank=True, help_text="Why it could not be explained.")
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "decided_at"], name="explanation_version_time")]
+
+    def __str__(self) -> str:
+        return f"explanation of prediction {self.prediction_id} ({self.status})"
+
+
+class ExplainerProgress(models.Model):
+    """How far the background explainer has come through one version's predictions.
+
+    Created when the version's artifact is uploaded (starting at 0, so earlier predictions are
+    explained too). The explainer reads only sealed entries, whose ids are final (see
+    ``audit.sequencer``), so "entry id > watermark" never skips a row that commits late.
+    Mutable, one row per version with an artifact.
+    """
+
+    version = models.OneToOneField(
+        ModelVersion, on_delete=models.CASCADE, related_name="explainer_progress", primary_key=True
+    )
+    watermark_id = models.BigIntegerField(default=0, help_text="Entries up to this id are done.")
+    explained = models.BigIntegerField(default=0)
+    unexplainable = models.BigIntegerField(default=0)
+    logged_with_explanation = models.BigIntegerField(default=0)
+    mismatches = models.BigIntegerField(default=0, help_text="Explanations that did not add up.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "explainer progress"
+
+    def __str__(self) -> str:
+        return f"explainer of {self.version_id} at entry {self.watermark_id}"
 
 
 class SensitiveAttributes(models.Model):
@@ -346,4 +416,5 @@ LEDGER_MODELS = (
     Leaf,
     TreeNode,
     Checkpoint,
+    ExplanationRecord,
 )

@@ -1008,3 +1008,42 @@ class MonitoringReport(AppendOnlyModel):
             "breaches": self.breaches,
             "passed": self.passed,
         }
+
+
+class ModelArtifact(AppendOnlyModel):
+    """The model file of a version, uploaded in skops format (never pickle), and the small
+    reference population its SHAP explanations are relative to.
+
+    Uploaded once by a developer of the model's team (``compliance.artifacts.store_artifact``):
+    refused unless its SHA-256 is the one the bundle pins and every type in it is one skops
+    trusts. Immutable evidence, like the bundle it completes; read by the background explainer
+    and by validators and auditors who recompute an explanation.
+    """
+
+    version = models.OneToOneField(
+        ModelVersion, on_delete=models.PROTECT, related_name="artifact", primary_key=True
+    )
+    content = models.BinaryField(editable=False, help_text="The skops file, byte for byte.")
+    sha256 = models.CharField("SHA-256", max_length=64, validators=[sha256_validator])
+    size = models.PositiveBigIntegerField(help_text="bytes")
+    estimator = models.CharField(
+        max_length=300, help_text="What the file holds, e.g. Pipeline(StandardScaler, …)."
+    )
+    features = models.JSONField(help_text="The input columns the model reads, in its order.")
+    background = models.JSONField(
+        help_text="Reference rows (one list of numbers per row, in feature order)."
+    )
+    background_sha256 = models.CharField(max_length=64)
+    background_source = models.CharField(max_length=200)
+    explainer = models.CharField(max_length=60, help_text="e.g. shap.LinearExplainer")
+    output_space = models.CharField(max_length=20, help_text="e.g. log_odds")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"artifact of {self.version} ({self.sha256[:12]}…)"

@@ -21,3 +21,13 @@ def run_due_reports() -> list[int]:
 def run_schedule(schedule_id: int) -> list[int]:
     """Run one schedule's report now; returns the ids of the reports it stored."""
     return [report.pk for report in scheduling.run_schedule(schedule_id)]
+
+
+@shared_task(name="attest.explain_pending", acks_late=True)
+def explain_pending(max_seconds: float = 50.0) -> int:
+    """Explain the sealed predictions that still need a SHAP explanation, for up to
+    ``max_seconds``; returns how many explanation entries it wrote. Beat runs it every few
+    seconds; two at once never write the same explanation twice."""
+    from compliance.explanations import explain_all
+
+    return explain_all(max_seconds=max_seconds).entries

@@ -1,0 +1,92 @@
+"""On PostgreSQL, for real: ingest never waits for SHAP, and explainers running at once beside
+ingest and the sequencer explain every prediction exactly once."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from audit.ingest import ingest_predictions
+from audit.models import ExplanationRecord, PredictionRecord
+from audit.sequencer import seal_all
+from compliance import explanations
+from tests.audit.conftest import POSTGRES
+from tests.compliance.explain_support import applications
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not POSTGRES, reason="concurrent transactions need PostgreSQL"),
+]
+
+
+def in_thread(target, *args) -> threading.Thread:
+    def run():
+        try:
+            target(*args)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_ingest_does_not_wait_while_shap_is_computing(uploaded, trained, monkeypatch):
+    real = explanations.artifacts.explainer_for(uploaded)
+    computing, finish = threading.Event(), threading.Event()
+
+    def slow_shap(X):
+        computing.set()
+        finish.wait(10)
+        return real._shap(X)
+
+    slow = dataclasses.replace(real, _shap=slow_shap)
+    monkeypatch.setattr(explanations.artifacts, "explainer_for", lambda artifact: slow)
+    ingest_predictions(applications(trained, 50))
+    seal_all()
+    explainer = in_thread(explanations.explain_all)
+    assert computing.wait(10)
+    started = time.monotonic()
+    ingest_predictions(applications(trained, 500, seed=3))
+    seal_all()
+    waited = time.monotonic() - started
+    finish.set()
+    explainer.join(20)
+    assert waited < 2, f"ingest and sealing took {waited:.1f} s while SHAP was computing"
+    assert ExplanationRecord.objects.count() >= 50
+
+
+def test_explainers_at_once_beside_ingest_explain_each_prediction_once(uploaded, trained):
+    stop = threading.Event()
+
+    def ingest(seed):
+        for round_ in range(6):
+            ingest_predictions(applications(trained, 100, seed=seed * 100 + round_))
+            seal_all()
+
+    def explain():
+        while not stop.is_set():
+            explanations.explain_pending(batch=64)
+
+    writers = [in_thread(ingest, seed) for seed in (1, 2)]
+    explainers = [in_thread(explain) for _ in range(3)]
+    for thread in writers:
+        thread.join(60)
+    seal_all()
+    explanations.explain_all()
+    stop.set()
+    for thread in explainers:
+        thread.join(30)
+    explanations.explain_all()
+    assert PredictionRecord.objects.count() == 1200
+    assert ExplanationRecord.objects.count() == 1200
+    assert ExplanationRecord.objects.values("prediction").distinct().count() == 1200
+    seal_all()
+    call_command("verify_ledger", stdout=StringIO())
