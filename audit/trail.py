@@ -6,13 +6,15 @@ import json
 from typing import Any
 
 from compliance.api.serializers import ModelVersionSerializer
+from compliance.explanations import trail_explanation
 
 from . import sequencer
 from .models import GovernanceEvent, PredictionRecord
 
 
 def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[str, Any]:
-    """Record, version bundle, approval state at decision time, outcomes and receipt."""
+    """Record, version bundle, approval state at decision time, outcomes, receipt, and the
+    explanation (as logged, or computed in the background) with its reason codes."""
     entry = record.entry
     payload = json.loads(bytes(entry.canonical))
     version = record.version
@@ -33,6 +35,7 @@ def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[
     ]
     corrected = {o["corrects"] for o in outcomes if o["corrects"]}
     current = [o for o in outcomes if o["outcome_id"] not in corrected]
+    explanation, reasons = trail_explanation(record, payload)
     trail = {
         "event_id": str(record.event_id),
         "entry_id": entry.pk,
@@ -51,6 +54,8 @@ def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[
         "outcome": current[-1] if current else None,
         "outcomes": outcomes,
         "receipt": sequencer.receipt(entry) or {"status": "pending"},
+        "explanation": explanation,
+        "reason_codes": reasons,
     }
     if include_sensitive:
         sensitive = getattr(record, "sensitive", None)

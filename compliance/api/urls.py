@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import explain_views as ev
 from . import report_views as rv
 from . import views
 from . import workflow_views as wv
@@ -57,4 +58,9 @@ urlpatterns += [
     path("reports/<int:pk>/pdf/", rv.ReportPDFView.as_view(), name="report-pdf"),
     path("models/<slug:slug>/reports/", rv.RunReportView.as_view(), name="model-run-report"),
     path("models/<slug:slug>/reports/trends/", rv.TrendsView.as_view(), name="model-trends"),
+]
+
+urlpatterns += [
+    path("versions/<int:pk>/artifact/", ev.ArtifactView.as_view(), name="version-artifact"),
+    path("versions/<int:pk>/importance/", ev.ImportanceView.as_view(), name="version-importance"),
 ]
