@@ -7,6 +7,7 @@ byte-identical), and WeasyPrint draws the vectors crisply at any zoom. Sizes are
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,18 @@ def _num(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Evenly spaced round values (steps of 1, 2, 2.5 or 5 times a power of ten) from at or
+    below ``low`` to at or above ``high``, at most ``most`` of them."""
+    span = high - low if high > low else abs(high) or 1.0
+    raw = span / (most - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    start = math.floor(low / step + 1e-9) * step
+    count = max(1, math.ceil((high - start) / step - 1e-9))
+    return [round(start + i * step, 12) for i in range(count + 1)]
+
+
 def _text(x: float, y: float, content: str, *, size=10, anchor="start", fill=INK, weight=None):
     bold = f' font-weight="{weight}"' if weight else ""
     return (
@@ -67,25 +80,27 @@ def horizontal_bars(
     width: int = 620,
 ) -> Markup:
     """One horizontal bar per row, the value printed at its end; ``None`` values print n/a."""
-    label_width, value_width, row, top = 190, 110, 20, 26
+    label_width, value_width, row = 190, 110, 20
+    top = 34 if rules else 26  # rule labels sit between the title and the bars
     plot = width - label_width - value_width
     values = [b.value for b in bars if b.value is not None] + [r.value for r in rules]
     values += [b.interval[1] for b in bars if b.interval is not None]
-    top_value = maximum if maximum is not None else max(values + [0.0]) or 1.0
+    ticks = nice_ticks(0.0, maximum if maximum is not None else max(values + [0.0]) or 1.0)
+    top_value = ticks[-1]
     height = top + row * len(bars) + 22
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img">',
         _text(0, 14, title, size=11, weight="bold"),
     ]
-    for i in range(5):
-        x = label_width + plot * i / 4
+    for tick in ticks:
+        x = label_width + plot * tick / top_value
         parts.append(
             f'<line x1="{_num(x)}" y1="{top - 4}" x2="{_num(x)}" y2="{top + row * len(bars)}" '
             f'stroke="{GRID}" stroke-width="0.6"/>'
         )
         parts.append(
-            _text(x, top + row * len(bars) + 12, value_format.format(top_value * i / 4), size=8,
+            _text(x, top + row * len(bars) + 12, value_format.format(tick), size=8,
                   anchor="middle", fill=MUTED)
         )  # fmt: skip
     for i, bar in enumerate(bars):
@@ -141,7 +156,8 @@ def paired_columns(
     """Two columns per bin (baseline grey, current blue): how a distribution has moved."""
     left, bottom, top = 40, 46, 40
     plot_w, plot_h = width - left - 10, height - top - bottom
-    peak = max([*baseline, *current, 0.0]) or 1.0
+    ticks = nice_ticks(0.0, max([*baseline, *current, 0.0]) or 1.0, most=5)
+    peak = ticks[-1]
     slot = plot_w / max(len(labels), 1)
     column = slot * 0.36
     parts = [
@@ -154,13 +170,13 @@ def paired_columns(
         colour = COLOURS["baseline" if i == 0 else "current"]
         parts.append(f'<rect x="{x}" y="21" width="10" height="10" fill="{colour}"/>')
         parts.append(_text(x + 14, 30, name, size=9))
-    for i in range(5):
-        y = top + plot_h - plot_h * i / 4
+    for tick in ticks:
+        y = top + plot_h - plot_h * tick / peak
         parts.append(
             f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" '
             f'stroke="{GRID}" stroke-width="0.6"/>'
         )
-        parts.append(_text(left - 4, y + 3, f"{peak * i / 4:.0%}", size=8, anchor="end",
+        parts.append(_text(left - 4, y + 3, f"{tick:.0%}", size=8, anchor="end",
                            fill=MUTED))  # fmt: skip
     for i, label in enumerate(labels):
         x = left + slot * i + slot / 2
@@ -265,10 +281,8 @@ def line_chart(
     y_hi = maximum if maximum is not None else max(ys, default=1.0)
     if y_hi - y_lo < 1e-9:
         y_lo, y_hi = y_lo - 0.05, y_hi + 0.05
-    if minimum is None or maximum is None:
-        pad = (y_hi - y_lo) * 0.08
-        y_lo, y_hi = (y_lo - pad if minimum is None else y_lo), (y_hi + pad if maximum is None
-                                                                  else y_hi)  # fmt: skip
+    ticks = nice_ticks(y_lo, y_hi)
+    y_lo, y_hi = ticks[0], ticks[-1]
 
     def px(x: float) -> float:
         return left + plot_w * (x - x_lo) / (x_hi - x_lo)
@@ -289,8 +303,7 @@ def line_chart(
             f'stroke-width="1.6"{dash}/>'
         )
         parts.append(_text(x + 22, y + 7, s.name, size=8.5))
-    for i in range(5):
-        value = y_lo + (y_hi - y_lo) * i / 4
+    for value in ticks:
         y = py(value)
         parts.append(
             f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" '
@@ -358,14 +371,15 @@ def psi_by_feature(features: Sequence[dict], *, title: str | None = None) -> Mar
     )
 
 
-def score_distribution(score: dict) -> Markup:
-    """Share of decisions per training decile of the score: baseline against logged."""
+def score_distribution(score: dict, current: str = "logged predictions") -> Markup:
+    """Share of decisions per training decile of the score: baseline against ``current``."""
     bins = [b for b in score["bins"] if b["label"] != "(missing)"]
     return paired_columns(
         [str(i + 1) for i in range(len(bins))],
         [b["baseline"] for b in bins],
         [b["current"] for b in bins],
         title="Score distribution by training decile",
+        legend=("training baseline", current),
     )
 
 

@@ -200,7 +200,7 @@ def chart_set(c: dict[str, Any]) -> dict[str, Markup]:
         out["report_psi"] = charts.psi_by_feature(r["drift"])
         score = next((f for f in r["drift"] if f["feature"] == "score"), None)
         if score:
-            out["report_score"] = charts.score_distribution(score)
+            out["report_score"] = charts.score_distribution(score, "this window")
     if (r["performance"] or {}).get("reliability"):
         out["report_calibration"] = charts.calibration(
             r["performance"], title="Calibration in the window"

@@ -69,6 +69,11 @@ def paragraphs(text: str) -> Markup:
     return Markup("".join(f"<p>{escape(p)}</p>" for p in parts))
 
 
+def utc(value: str | None) -> str:
+    """A moment as tables print it, under a "(UTC)" header: without the zone's name."""
+    return "—" if not value else str(value).removesuffix(" UTC")
+
+
 def short_hash(value: str | None, length: int = 16) -> str:
     return "" if not value else f"{value[:length]}…"
 
@@ -88,6 +93,7 @@ def environment() -> jinja2.Environment:
         percent=percent,
         paragraphs=paragraphs,
         short_hash=short_hash,
+        utc=utc,
     )
     return env
 
