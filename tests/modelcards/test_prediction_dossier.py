@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit.models import PredictionRecord
 from modelcards.documents import issue
 from modelcards.evidence import EvidenceError
 from modelcards.models import DocumentKind
@@ -52,6 +53,20 @@ def test_a_dossier_before_the_decision_was_logged_is_refused(world):
     with pytest.raises(EvidenceError, match="after 2026-06-09"):
         issue(DocumentKind.DOSSIER, world.model, as_of=AS_OF.replace(day=9),
               event_id=world.logged[0])  # fmt: skip
+
+
+def test_generate_document_finds_the_latest_declined_decision(world, tmp_path):
+    out = tmp_path / "dossier.pdf"
+    output = StringIO()
+    call_command("generate_document", "--kind", "dossier", "--model", "credit-scoring",
+                 "--latest-declined", "--as-of", "2026-06-30", "--out", str(out),
+                 stdout=output)  # fmt: skip
+    latest = PredictionRecord.objects.filter(favourable=False).order_by("-decided_at").first()
+    assert f"DOS-credit-scoring-{str(latest.event_id)[:8]}-20260630-" in output.getvalue()
+    assert str(latest.event_id) in flat(out.read_bytes())
+    with pytest.raises(CommandError, match="No declined decision of credit-scoring logged by"):
+        call_command("generate_document", "--kind", "dossier", "--model", "credit-scoring",
+                     "--latest-declined", "--as-of", "2026-06-09", "--out", str(out))  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from audit.models import PredictionRecord
 from compliance.models import AIModel
 from modelcards.documents import issue
-from modelcards.evidence import EvidenceError
+from modelcards.evidence import EvidenceError, cutoff_for
 from modelcards.models import DocumentKind
 
 KINDS = [k for k in DocumentKind.values if k != DocumentKind.EVIDENCE_PACK]
@@ -34,6 +36,22 @@ def issuer(username: str | None):
     return user
 
 
+def latest_declined(model: AIModel, as_of: dt.date) -> str | None:
+    """The event id of the model's latest declined production decision logged by ``as_of``."""
+    record = (
+        PredictionRecord.objects.filter(
+            version__model=model,
+            environment="production",
+            favourable=False,
+            received_at__lt=cutoff_for(as_of),
+        )
+        .order_by("-decided_at", "-pk")
+        .values_list("event_id", flat=True)
+        .first()
+    )
+    return str(record) if record else None
+
+
 class Command(BaseCommand):
     help = (
         "Generate a document (SR 11-7 documentation or validation report, EU AI Act Annex IV, "
@@ -54,6 +72,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="default: today (UTC)")
         parser.add_argument("--event-id", metavar="UUID", help="the prediction (dossier only)")
+        parser.add_argument(
+            "--latest-declined",
+            action="store_true",
+            help="dossier only, instead of --event-id: the model's latest declined production "
+            "decision logged by the as-of date",
+        )
         parser.add_argument("--user", metavar="USERNAME", help="who issues it (default: system)")
         parser.add_argument("--out", required=True, metavar="FILE")
 
@@ -61,15 +85,21 @@ class Command(BaseCommand):
         model = AIModel.objects.filter(slug=options["model"]).first()
         if model is None:
             raise CommandError(f"No model {options['model']!r} in the inventory.")
-        if options["kind"] == DocumentKind.DOSSIER and not options["event_id"]:
-            raise CommandError("A prediction dossier needs --event-id.")
+        as_of = parse_day(options["as_of"]) or timezone.now().date()
+        event_id = options["event_id"]
+        if options["kind"] == DocumentKind.DOSSIER and options["latest_declined"]:
+            event_id = latest_declined(model, as_of)
+            if event_id is None:
+                raise CommandError(f"No declined decision of {model.slug} logged by {as_of}.")
+        if options["kind"] == DocumentKind.DOSSIER and not event_id:
+            raise CommandError("A prediction dossier needs --event-id (or --latest-declined).")
         try:
             document = issue(
                 options["kind"],
                 model,
-                as_of=parse_day(options["as_of"]),
+                as_of=as_of,
                 version_label=options["version"],
-                event_id=options["event_id"],
+                event_id=event_id,
                 user=issuer(options["user"]),
             )
         except EvidenceError as exc:
