@@ -53,7 +53,7 @@ from compliance.models import ModelArtifact, ModelVersion
 log = logging.getLogger(__name__)
 
 EXPLAIN_BATCH = 1000
-ID_WINDOW = 20  # a batch reads at most 20 x batch entry ids
+ID_WINDOW = 20_000  # entry ids a read covers at most (or 20 x the batch, if more)
 WRITE_CHUNK = 250  # explanations appended per transaction
 IMPORTANCE_SAMPLE = 50_000
 
@@ -171,22 +171,30 @@ class _Written:
 
 def _explain_version(progress: ExplainerProgress, limit: int, batch: int) -> Round:
     version = progress.version
-    start = progress.watermark_id
-    # A bounded id range keeps each read an index range scan, however long the backlog.
-    upper = min(limit, start + ID_WINDOW * batch)
-    rows = list(
-        PredictionRecord.objects.filter(version=version, entry_id__gt=start, entry_id__lte=upper)
-        .order_by("entry_id")
-        .values_list(
-            "id",
-            "entry_id",
-            "event_id",
-            "decided_at",
-            "entry__canonical",
-            "entry__leaf_hash",
-            "entry__leaf__index",
-        )[:batch]
-    )
+    # Bounded id ranges keep each read an index range scan, however long the backlog; ranges
+    # without a prediction of this version (sealed, so final) are passed over.
+    window = max(ID_WINDOW, 20 * batch)
+    lower = progress.watermark_id
+    while True:
+        upper = min(limit, lower + window)
+        rows = list(
+            PredictionRecord.objects.filter(
+                version=version, entry_id__gt=lower, entry_id__lte=upper
+            )
+            .order_by("entry_id")
+            .values_list(
+                "id",
+                "entry_id",
+                "event_id",
+                "decided_at",
+                "entry__canonical",
+                "entry__leaf_hash",
+                "entry__leaf__index",
+            )[:batch]
+        )
+        if rows or upper >= limit:
+            break
+        lower = upper
     full = len(rows) == batch
     end = rows[-1][1] if full else upper
     written = _compute(version, rows)
@@ -274,7 +282,7 @@ def _compute(version: ModelVersion, rows: list[tuple]) -> list[_Written]:
             record.status = ExplanationRecord.Status.COMPUTED
             record.base_value, record.model_output = base, output
             record.contributions = contributions
-            record.additivity_error, record.additive = error, holding[k]
+            record.additivity_error, record.additive = round(error, 12), holding[k]
             written[i].mismatch = not holding[k]
         else:
             payload.update(status=ExplanationRecord.Status.UNEXPLAINABLE.value, reason=problem)

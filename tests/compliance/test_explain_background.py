@@ -27,7 +27,7 @@ from compliance import explanations, tasks
 from compliance.artifacts import store_artifact
 from compliance.explanations import explain_all, explain_pending
 from tests.audit.conftest import committed
-from tests.compliance.explain_support import applications, by_hand, sigmoid
+from tests.compliance.explain_support import applications, by_hand, register, sigmoid
 
 pytestmark = committed
 
@@ -247,3 +247,15 @@ def test_a_batch_is_written_in_short_transactions_that_each_move_the_watermark(
     assert (progress.explained, progress.logged_with_explanation) == (8, 2)
     assert progress.watermark_id == explanations.sealed_up_to()
     assert ExplanationRecord.objects.count() == 8
+
+
+def test_stretches_of_other_entries_are_passed_over_in_one_round(
+    uploaded, ai_model, developer, skops_file, service_client, trained
+):
+    register(ai_model, developer, skops_file, trained, label="1.1.0")  # no artifact
+    log(service_client, applications(trained, 60, version="1.1.0"))
+    log(service_client, applications(trained, 2, seed=4))
+    seal_all()
+    # one prediction per batch, so each read covers 20 entry ids: three of them hold none of ours
+    assert explain_pending(batch=1).explained == 1
+    assert explain_all(batch=1).explained == 1
