@@ -500,8 +500,9 @@ def gap_marker(text: str) -> Markup:
     return Markup('<p class="gap"><span class="gap-tag">GAP</span> {}</p>').format(escape(text))
 
 
-def render(built: Built, progress: Progress = _nothing):
-    """The PDF of a built document (bytes, page count, SHA-256)."""
+def context(built: Built) -> dict[str, Any]:
+    """What the template of a built document is rendered with: its evidence, coverage, charts
+    and the ``gap()`` that prints a required item's gap where it is missing."""
     items = {item.key: item for item in built.coverage.items}
 
     def gap(key: str) -> Markup:
@@ -513,8 +514,7 @@ def render(built: Built, progress: Progress = _nothing):
     def has(key: str) -> bool:
         return items[key].present
 
-    progress(40, "Drawing the charts")
-    context = {
+    return {
         "doc": {
             "kind": built.spec.kind,
             "title": built.spec.title,
@@ -532,8 +532,14 @@ def render(built: Built, progress: Progress = _nothing):
         "gap_marker": gap_marker,
         "has_key": lambda key: key in items,
     }
+
+
+def render(built: Built, progress: Progress = _nothing):
+    """The PDF of a built document (bytes, page count, SHA-256)."""
+    progress(40, "Drawing the charts")
+    values = context(built)
     progress(55, "Laying out the pages")
-    html = render_html(built.spec.template, context)
+    html = render_html(built.spec.template, values)
     progress(70, "Writing the PDF")
     return write_pdf(html, identifier=built.digest[:32], moment=pdf_moment(built.as_of))
 

@@ -15,8 +15,8 @@ Timeline (UTC):
     2026-07-02  victor: review, a medium finding, a condition, approval; valerie: review, approval
     2026-07-03  rita deploys it to production and schedules daily monitoring (10-day window)
     2026-07-04  report 1 over the logged decisions
-    2026-07-05  rita overrides a decision, the scoring service confirms another for an
-                underwriter; valerie confirms the finding remediated
+    2026-07-05  rita overrides the latest declined decision, the scoring service confirms the
+                first approved one for an underwriter; valerie confirms the finding remediated
     2026-07-10  MID_JULY
     2026-07-20  rita tightens the schedule's demographic parity threshold to 0.02
     2026-07-25  report 2 over the same decisions breaches it; the monitor opens a finding
@@ -72,6 +72,31 @@ REVIEW = {
 FINDING = "Thin-file applicants are scored low"
 CONDITION = "Report approval rates by age band to the risk committee monthly until December."
 OVERRIDE_REASON = "Payslip shows a higher income than the bureau; the applicant qualifies."
+
+
+# Modules whose module-scoped PDFs cost most, run first: pytest-xdist hands each worker runs of
+# consecutive tests, so a module at the front is run (and its PDFs laid out) by one worker only.
+HEAVIEST_FIRST = (
+    "test_evidence_pack.py",
+    "test_monitoring_report_pdf.py",
+    "test_sr117_documentation.py",
+    "test_annex4_model_card_and_validation.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Put the heaviest modules of this directory first among its tests (others keep their
+    place and order)."""
+    here = [i for i, item in enumerate(items) if item.path.parent.name == "modelcards"
+            and item.path.parent.parent.name == "tests"]  # fmt: skip
+    ours = [items[i] for i in here]
+
+    def rank(item):
+        name = item.path.name
+        return HEAVIEST_FIRST.index(name) if name in HEAVIEST_FIRST else len(HEAVIEST_FIRST)
+
+    for i, item in zip(here, sorted(ours, key=rank), strict=True):  # sorted() keeps order
+        items[i] = item
 
 
 def pdf_text(content: bytes) -> str:
@@ -192,11 +217,10 @@ def build_world(artifacts) -> World:
     with at(4):
         reports = run_report(model, start=WINDOW[0], end=WINDOW[1], schedule=schedule)
     with at(5):
-        declined = PredictionRecord.objects.filter(
-            version=version, favourable=False, outcomes__isnull=False
-        )
-        overridden = str(declined.order_by("decided_at", "pk").first().event_id)
-        confirmed = logged[-1]
+        # The latest declined decision (it has an outcome): what --latest-declined picks.
+        decisions = PredictionRecord.objects.filter(version=version).order_by("-decided_at", "-pk")
+        overridden = str(decisions.filter(favourable=False).first().event_id)
+        confirmed = str(decisions.filter(favourable=True).last().event_id)
         workflow.record_oversight(
             rita, "override", event_id=overridden, decision=1, reason=OVERRIDE_REASON
         )

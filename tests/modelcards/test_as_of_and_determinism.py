@@ -1,4 +1,5 @@
-"""The same document for the same date is the same bytes; a later change does not show."""
+"""The same document for the same date is the same bytes; a later change does not show; the
+workflow, schedules, reports and oversight are read as they stood on the date."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import datetime as dt
 import pytest
 import time_machine
 
+from compliance import workflow
 from modelcards.documents import build, render
 from modelcards.evidence import EvidenceError
 from modelcards.models import DocumentKind
 from modelcards.rendering import write_pdf
-from tests.modelcards.conftest import AS_OF, flat, pdf_info
+from tests.modelcards.conftest import AS_OF, GOVERNED, MID_JULY, WINDOW, pdf_info
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +51,14 @@ def test_fonts_are_stamped_with_the_document_date_whatever_the_environment(monke
     assert first.content == second.content
 
 
-def test_a_change_after_the_as_of_date_does_not_show(credit_model, twice):
-    before, first, _ = twice
+def test_a_change_after_the_as_of_date_does_not_show(credit_model):
+    before = build(DocumentKind.MODELCARD, credit_model, AS_OF)
     with time_machine.travel(dt.datetime(2026, 7, 15, tzinfo=dt.UTC)):
         credit_model.intended_purpose = "Rank applications for the collections team."
         credit_model.save()
     # The same digest is the same bytes (above): the document of 30 June has not changed.
     assert build(DocumentKind.MODELCARD, credit_model, AS_OF).digest == before.digest
-    assert "Estimate the probability that an applicant repays" in flat(first.content)
+    assert before.evidence["model"]["intended_purpose"].startswith("Estimate the probability")
     later = build(DocumentKind.MODELCARD, credit_model, dt.date(2026, 7, 31))
     assert later.evidence["model"]["intended_purpose"].endswith("for the collections team.")
     assert later.digest != before.digest
@@ -87,3 +89,39 @@ def test_workflow_records_are_shown_as_they_stood_on_the_date(credit_model):
 def test_a_model_that_did_not_exist_yet_has_no_document(credit_model):
     with pytest.raises(EvidenceError, match="was not in the inventory"):
         build(DocumentKind.SR117, credit_model, dt.date(2026, 5, 31))
+
+
+def test_as_of_mid_july_the_first_schedule_and_report_are_shown(world):
+    e = build(DocumentKind.VALIDATION, world.model, MID_JULY).evidence
+    monitoring = e["monitoring"]
+    (schedule,) = monitoring["active"]
+    parity = next(t for t in schedule["thresholds"] if t["key"].startswith("demographic_parity"))
+    assert (parity["value"], parity["set"]) == (0.1, False)
+    assert monitoring["reports_total"] == 1
+    assert monitoring["fairness_report"]["id"] == world.reports[0].pk
+    assert [c["what"] for c in monitoring["changes"]] == ["created"]
+    assert [f["status"] for f in e["workflow"]["findings"] if not f["by_monitor"]] == ["Remediated"]
+
+
+def test_as_of_the_end_of_july_the_changed_schedule_and_the_second_report_are_shown(world):
+    monitoring = build(DocumentKind.VALIDATION, world.model, GOVERNED).evidence["monitoring"]
+    (schedule,) = monitoring["active"]
+    parity = next(t for t in schedule["thresholds"] if t["key"].startswith("demographic_parity"))
+    assert (parity["value"], parity["set"]) == (0.02, True)
+    assert monitoring["latest_report"]["id"] == world.reports[-1].pk
+    assert monitoring["changes"][-1] == {
+        "at": "2026-07-20 10:00:00 UTC",
+        "schedule": "Daily monitoring",
+        "by": "rita",
+        "what": "changed thresholds",
+        "reason": "",
+    }
+
+
+def test_the_override_rate_counts_as_the_workflow_counts_it(world):
+    oversight = build(DocumentKind.ANNEX4, world.model, GOVERNED).evidence["workflow"]["oversight"]
+    rate = workflow.override_rate(world.model, WINDOW[0], WINDOW[1])
+    assert (oversight["decisions"], oversight["overridden"]) == (rate.predictions, rate.overridden)
+    assert oversight["total"] == 2
+    before = build(DocumentKind.ANNEX4, world.model, dt.date(2026, 7, 4)).evidence["workflow"]
+    assert before["oversight"]["total"] == 0 and before["oversight"]["overridden"] == 0

@@ -1,13 +1,12 @@
 """The evidence pack as of 31 July, after the real approval workflow, deployment, monitoring
 reports and human oversight of the conftest's timeline, and the four documents in it, read as an
-auditor gets them; the same records as of 10 July.
+auditor gets them.
 
-The pack (and so each document) is issued once for the module.
+The pack (and so each document) is issued once for the module; its few tests share it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -19,20 +18,10 @@ from django.core.management import call_command
 
 from audit import merkle
 from audit.verify import verify_directory
-from compliance import workflow
 from compliance.models import MonitoringReport
-from modelcards.documents import build
 from modelcards.models import DocumentKind, IssuedDocument
 from modelcards.pack import issue_pack
-from tests.modelcards.conftest import (
-    CONDITION,
-    FINDING,
-    GOVERNED,
-    MID_JULY,
-    OVERRIDE_REASON,
-    WINDOW,
-    flat,
-)
+from tests.modelcards.conftest import CONDITION, FINDING, GOVERNED, OVERRIDE_REASON, flat
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +75,7 @@ def latest(world) -> MonitoringReport:
 # ---------------------------------------------------------------------------- the pack
 
 
-def test_the_pack_holds_the_four_documents_as_issued(files):
+def test_the_pack_holds_the_documents_as_issued_a_manifest_and_how_to_verify(files):
     documents = [n for n in files if n.startswith("documents/")]
     assert len(documents) == 4
     for name in documents:
@@ -94,26 +83,26 @@ def test_the_pack_holds_the_four_documents_as_issued(files):
         assert hashlib.sha256(files[name]).hexdigest() == issued.sha256
     kinds = set(IssuedDocument.objects.values_list("kind", flat=True))
     assert {"sr117", "validation", "annex4", "modelcard", "evidence_pack"} == kinds
-
-
-def test_the_manifest_lists_the_sha_256_of_every_file(files):
-    files = dict(files)
-    lines = files.pop("MANIFEST.sha256").decode().splitlines()
+    # The manifest lists the SHA-256 of every other file.
+    others = dict(files)
+    lines = others.pop("MANIFEST.sha256").decode().splitlines()
     listed = dict(reversed(line.split("  ", 1)) for line in lines)
-    assert set(listed) == set(files)
+    assert set(listed) == set(others)
     for name, digest in listed.items():
-        assert hashlib.sha256(files[name]).hexdigest() == digest
+        assert hashlib.sha256(others[name]).hexdigest() == digest
+    # The README tells the auditor how to verify it all.
+    readme = files["README.txt"].decode()
+    assert "python -m audit.verify ../ledger" in readme
+    assert "sha256sum -c MANIFEST.sha256" in readme
+    assert "verifier/audit/verify.py" in files
 
 
-def test_the_ledger_in_the_pack_verifies_with_the_standalone_verifier(pack, tmp_path):
+def test_the_ledger_and_every_governance_event_in_the_pack_verify(pack, files, tmp_path):
     with zipfile.ZipFile(io.BytesIO(bytes(pack.content))) as archive:
         archive.extractall(tmp_path)
-    result = verify_directory(tmp_path / "ledger")
+    result = verify_directory(tmp_path / "ledger")  # the standalone verifier
     assert result.ok, result.message
     assert result.entries >= 600
-
-
-def test_every_governance_event_in_the_extract_has_a_proof_that_verifies(files):
     lines = files["ledger-extract/events.jsonl"].split(b"\n")
     checkpoint = json.loads(files["proofs/checkpoint.json"])["statement"]
     proofs = json.loads(files["proofs/inclusion-proofs.json"])["proofs"]
@@ -130,20 +119,12 @@ def test_every_governance_event_in_the_extract_has_a_proof_that_verifies(files):
         assert merkle.verify_inclusion(leaf, p["leaf_index"], checkpoint["tree_size"], path, root)
 
 
-def test_the_readme_tells_the_auditor_how_to_verify(files):
-    readme = files["README.txt"].decode()
-    assert "python -m audit.verify ../ledger" in readme
-    assert "sha256sum -c MANIFEST.sha256" in readme
-    assert "verifier/audit/verify.py" in files
-
-
-def test_the_pack_is_a_ledger_event_and_the_same_for_the_same_date(pack, credit_model):
+def test_the_pack_is_a_ledger_event_issued_once_a_date_and_exported_by_the_command(
+    pack, credit_model, tmp_path
+):
     assert pack.kind == DocumentKind.EVIDENCE_PACK
     assert pack.event.after["sha256"] == hashlib.sha256(pack.content).hexdigest()
     assert issue_pack(credit_model, as_of=GOVERNED).reference == pack.reference
-
-
-def test_export_evidence_pack_writes_the_zip_issued(pack, tmp_path):
     out = tmp_path / "pack.zip"
     output = StringIO()
     call_command("export_evidence_pack", "--model", "credit-scoring", "--as-of", "2026-07-31",
@@ -171,13 +152,8 @@ def test_the_validation_report_is_complete_from_the_workflow_and_the_reports(val
     assert f"Latest fairness report: monitoring report #{report.pk} of version 1.0.0" in text
     for breach in report.breaches:
         assert breach["message"] in text
-
-
-def test_the_findings_monitors_opened_are_in_the_validation_report(validation, world):
-    _, text = validation
-    for breach in latest(world).breaches:
         title = f"Monitoring: {breach['metric'].replace('_', ' ')} of {breach['subject']}"
-        assert title in text
+        assert title in text  # the finding the monitor opened for it
 
 
 def test_annex_iv_prints_the_oversight_recorded_in_the_ledger(annex4, world):
@@ -230,39 +206,3 @@ def test_the_sr117_monitoring_plan_has_the_schedule_reports_and_approvals(sr117,
     assert "production champion" in text and "Go-live of 1.0.0." in text
     assert len(coverage["gaps"]) == 6  # the narrative fields nobody wrote
     assert all(gap.endswith(" on file") and "report" not in gap for gap in coverage["gaps"])
-
-
-def test_as_of_mid_july_the_first_schedule_and_report_are_shown(world):
-    e = build(DocumentKind.VALIDATION, world.model, MID_JULY).evidence
-    monitoring = e["monitoring"]
-    (schedule,) = monitoring["active"]
-    parity = next(t for t in schedule["thresholds"] if t["key"].startswith("demographic_parity"))
-    assert (parity["value"], parity["set"]) == (0.1, False)
-    assert monitoring["reports_total"] == 1
-    assert monitoring["fairness_report"]["id"] == world.reports[0].pk
-    assert [c["what"] for c in monitoring["changes"]] == ["created"]
-    assert [f["status"] for f in e["workflow"]["findings"] if not f["by_monitor"]] == ["Remediated"]
-
-
-def test_as_of_the_end_of_july_the_changed_schedule_and_the_second_report_are_shown(world):
-    monitoring = build(DocumentKind.VALIDATION, world.model, GOVERNED).evidence["monitoring"]
-    (schedule,) = monitoring["active"]
-    parity = next(t for t in schedule["thresholds"] if t["key"].startswith("demographic_parity"))
-    assert (parity["value"], parity["set"]) == (0.02, True)
-    assert monitoring["latest_report"]["id"] == world.reports[-1].pk
-    assert monitoring["changes"][-1] == {
-        "at": "2026-07-20 10:00:00 UTC",
-        "schedule": "Daily monitoring",
-        "by": "rita",
-        "what": "changed thresholds",
-        "reason": "",
-    }
-
-
-def test_the_override_rate_counts_as_the_workflow_counts_it(world):
-    oversight = build(DocumentKind.ANNEX4, world.model, GOVERNED).evidence["workflow"]["oversight"]
-    rate = workflow.override_rate(world.model, WINDOW[0], WINDOW[1])
-    assert (oversight["decisions"], oversight["overridden"]) == (rate.predictions, rate.overridden)
-    assert oversight["total"] == 2
-    before = build(DocumentKind.ANNEX4, world.model, dt.date(2026, 7, 4)).evidence["workflow"]
-    assert before["oversight"]["total"] == 0 and before["oversight"]["overridden"] == 0

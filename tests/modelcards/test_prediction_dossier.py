@@ -8,7 +8,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.models import PredictionRecord
 from modelcards.documents import issue
 from modelcards.evidence import EvidenceError
 from modelcards.models import DocumentKind
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def dossier(world):
-    """The dossier of the declined decision that rita overrode on 5 July."""
+    """The dossier of the latest declined decision, which rita overrode on 5 July."""
     return issue(DocumentKind.DOSSIER, world.model, as_of=GOVERNED, event_id=world.overridden)
 
 
@@ -55,15 +54,14 @@ def test_a_dossier_before_the_decision_was_logged_is_refused(world):
               event_id=world.logged[0])  # fmt: skip
 
 
-def test_generate_document_finds_the_latest_declined_decision(world, tmp_path):
+def test_generate_document_finds_the_latest_declined_decision(world, dossier, tmp_path):
     out = tmp_path / "dossier.pdf"
     output = StringIO()
     call_command("generate_document", "--kind", "dossier", "--model", "credit-scoring",
-                 "--latest-declined", "--as-of", "2026-06-30", "--out", str(out),
+                 "--latest-declined", "--as-of", "2026-07-31", "--out", str(out),
                  stdout=output)  # fmt: skip
-    latest = PredictionRecord.objects.filter(favourable=False).order_by("-decided_at").first()
-    assert f"DOS-credit-scoring-{str(latest.event_id)[:8]}-20260630-" in output.getvalue()
-    assert str(latest.event_id) in flat(out.read_bytes())
+    assert dossier.reference in output.getvalue()  # the same decision: the dossier issued
+    assert out.read_bytes() == bytes(dossier.content)
     with pytest.raises(CommandError, match="No declined decision of credit-scoring logged by"):
         call_command("generate_document", "--kind", "dossier", "--model", "credit-scoring",
                      "--latest-declined", "--as-of", "2026-06-09", "--out", str(out))  # fmt: skip

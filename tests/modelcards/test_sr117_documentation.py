@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from modelcards.documents import build, issue, render
+from modelcards.documents import build, context, issue
 from modelcards.models import DocumentKind, IssuedDocument, ModelNarrative
+from modelcards.rendering import render_html
 from tests.modelcards.conftest import AS_OF, flat, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -102,9 +103,9 @@ def test_a_narrative_written_fills_its_gap_and_raises_the_coverage(credit_model,
         )
     after = build(DocumentKind.SR117, credit_model, AS_OF)
     assert after.coverage.present == before + 1
-    text = flat(render(after).content)
-    assert "Not for small-business lending" in text
-    assert "No statement of limitations on file" not in text
+    html = render_html(after.spec.template, context(after))  # as render() lays it out
+    assert "Not for small-business lending" in html
+    assert "No statement of limitations on file" not in html
 
 
 def test_generate_document_writes_the_pdf_and_names_its_reference(document, tmp_path):
