@@ -28,7 +28,10 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +59,9 @@ EXPLAIN_BATCH = 1000
 ID_WINDOW = 20_000  # entry ids a read covers at most (or 20 x the batch, if more)
 WRITE_CHUNK = 250  # explanations appended per transaction
 IMPORTANCE_SAMPLE = 50_000
+
+# Appends a chunk of explanations (``_write``'s signature); None if another explainer was first.
+Writer = Callable[..., "Round | None"]
 
 
 # ---------------------------------------------------------------------------- computing
@@ -88,9 +94,12 @@ def sealed_up_to() -> int:
     return SequencerState.objects.filter(pk=1).values_list("watermark_id", flat=True).first() or 0
 
 
-def explain_pending(batch: int = EXPLAIN_BATCH) -> Round:
+def explain_pending(batch: int = EXPLAIN_BATCH, write: Writer | None = None) -> Round:
     """Explain up to ``batch`` sealed predictions of each version with an artifact that the
-    explainer has not seen yet (those logged with an explanation are passed over)."""
+    explainer has not seen yet (those logged with an explanation are passed over).
+
+    ``write`` runs each write transaction (``_write``); ``run_forever`` hands them to a thread
+    at normal priority."""
     limit = sealed_up_to()
     result = Round()
     waiting = (
@@ -100,7 +109,7 @@ def explain_pending(batch: int = EXPLAIN_BATCH) -> Round:
     )
     for progress in waiting:
         try:
-            result.add(_explain_version(progress, limit, batch))
+            result.add(_explain_version(progress, limit, batch, write or _write))
         except Exception:
             log.exception("Explaining the predictions of %s failed; retrying", progress.version)
     return result
@@ -118,28 +127,83 @@ def explain_all(batch: int = EXPLAIN_BATCH, max_seconds: float | None = None) ->
             return total
 
 
-def run_forever(
-    interval: float = 1.0, stop_after: float | None = None, batch: int = EXPLAIN_BATCH
-) -> None:
-    """Explain new sealed predictions every ``interval`` seconds, for ever (or ``stop_after``)."""
-    started = time.monotonic()
-    while stop_after is None or time.monotonic() - started < stop_after:
+def lower_priority(priority: str) -> str:
+    """Lower the calling thread's CPU priority so that ingest on the same machine comes first:
+    "idle" is Linux's idle scheduling class (CPU only when nothing else wants it; nice 19
+    elsewhere), "low" is nice 10, "normal" leaves it. Says what it did."""
+    if priority == "idle" and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return "idle scheduling class"
+    if priority in ("idle", "low"):
+        step = 19 if priority == "idle" else 10
+        os.nice(step)
+        return f"nice {step}"
+    return "normal priority"
+
+
+class PriorityWriter:
+    """Runs the explainer's write transactions in a thread that keeps normal priority, while
+    the thread that reads, computes SHAP and builds entries runs at low priority.
+
+    Every ledger writer holds the ledger's write lock (shared) and the sequencer queues for it
+    exclusively, with ingest queuing behind the sequencer: a writer starved of CPU in the middle
+    of its transaction would stall them all. The two threads take turns (the computing thread
+    waits for each write), so they never contend for the GIL either.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="explainer-writer")
+        self._pool.submit(lambda: None).result()  # start the thread before priority drops
+
+    def __call__(self, *args: Any) -> Round | None:
+        return self._pool.submit(self._write, *args).result()
+
+    @staticmethod
+    def _write(*args: Any) -> Round | None:
         try:
-            step = explain_pending(batch)
+            return _write(*args)
         except Exception:
-            log.exception("Explainer round failed; retrying")
-            connection.close()
-            time.sleep(interval)
-            continue
-        if step.entries:
-            log.info(
-                "Explained %d predictions (%d unexplainable, %d did not add up)",
-                step.explained,
-                step.unexplainable,
-                step.mismatches,
-            )
-        if not step.more:
-            time.sleep(interval)
+            connection.close()  # this thread's connection
+            raise
+
+    def close(self) -> None:
+        self._pool.submit(lambda: connection.close()).result()  # the writer's connection
+        self._pool.shutdown()
+
+
+def run_forever(
+    interval: float = 1.0,
+    stop_after: float | None = None,
+    batch: int = EXPLAIN_BATCH,
+    priority: str = "normal",
+) -> None:
+    """Explain new sealed predictions every ``interval`` seconds, for ever (or ``stop_after``),
+    computing at ``priority`` (see ``lower_priority``) and writing at normal priority."""
+    writer = PriorityWriter() if priority != "normal" else None
+    said = lower_priority(priority)
+    log.info("Explainer computing at %s", said)
+    started = time.monotonic()
+    try:
+        while stop_after is None or time.monotonic() - started < stop_after:
+            try:
+                step = explain_pending(batch, writer)
+            except Exception:
+                log.exception("Explainer round failed; retrying")
+                connection.close()
+                time.sleep(interval)
+                continue
+            if step.entries:
+                log.info(
+                    "Explained %d predictions (%d unexplainable, %d did not add up)",
+                    step.explained,
+                    step.unexplainable,
+                    step.mismatches,
+                )
+            if not step.more:
+                time.sleep(interval)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def favourable_sign(favourable_value: Any, explainer: explain.ModelExplainer) -> int:
@@ -169,7 +233,9 @@ class _Written:
     mismatch: bool = False
 
 
-def _explain_version(progress: ExplainerProgress, limit: int, batch: int) -> Round:
+def _explain_version(
+    progress: ExplainerProgress, limit: int, batch: int, write: Writer | None = None
+) -> Round:
     version = progress.version
     # Bounded id ranges keep each read an index range scan, however long the backlog; ranges
     # without a prediction of this version (sealed, so final) are passed over.
@@ -204,7 +270,7 @@ def _explain_version(progress: ExplainerProgress, limit: int, batch: int) -> Rou
     for first in range(0, max(len(written), 1), WRITE_CHUNK):
         chunk = written[first : first + WRITE_CHUNK]
         last = first + WRITE_CHUNK >= len(written)
-        done = _write(progress, version, chunk, end if last else chunk[-1].entry_id)
+        done = (write or _write)(progress, version, chunk, end if last else chunk[-1].entry_id)
         if done is None:
             break  # another explainer got there first; it carries on from here
         result.add(done)

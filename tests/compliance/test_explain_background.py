@@ -216,7 +216,7 @@ def test_run_explainer_once_explains_what_is_pending(uploaded, service_client, t
     log(service_client, applications(trained, 3))
     seal_all()
     out = StringIO()
-    call_command("run_explainer", "--once", "--nice", "0", stdout=out)
+    call_command("run_explainer", "--once", stdout=out)
     assert "Explained 3 predictions (0 unexplainable, 0 did not add up" in out.getvalue()
 
 
@@ -259,3 +259,36 @@ def test_stretches_of_other_entries_are_passed_over_in_one_round(
     # one prediction per batch, so each read covers 20 entry ids: three of them hold none of ours
     assert explain_pending(batch=1).explained == 1
     assert explain_all(batch=1).explained == 1
+
+
+def _priority_in_child(priority, queue) -> None:
+    import os
+
+    from compliance.explanations import lower_priority
+
+    said = lower_priority(priority)
+    queue.put((said, os.sched_getscheduler(0), os.nice(0)))
+
+
+@pytest.mark.parametrize(
+    "priority, said, nice",
+    [("idle", "idle scheduling class", None), ("low", "nice 10", 10), ("normal", "normal", 0)],
+)
+def test_the_explainer_gives_ingest_the_cpu_first(priority, said, nice):
+    import multiprocessing
+    import os
+
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("Linux scheduling classes")
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(
+        target=_priority_in_child, args=(priority, queue)
+    )
+    child.start()
+    description, policy, niceness = queue.get(timeout=10)
+    child.join()
+    assert said in description
+    if priority == "idle":
+        assert policy == os.SCHED_IDLE
+    else:
+        assert niceness == os.nice(0) + nice

@@ -90,3 +90,23 @@ def test_explainers_at_once_beside_ingest_explain_each_prediction_once(uploaded,
     assert ExplanationRecord.objects.values("prediction").distinct().count() == 1200
     seal_all()
     call_command("verify_ledger", stdout=StringIO())
+
+
+def test_the_low_priority_loop_writes_through_its_normal_priority_writer(
+    uploaded, trained, monkeypatch
+):
+    ingest_predictions(applications(trained, 40))
+    seal_all()
+    writers = []
+    real_write = explanations._write
+
+    def spying_write(*args):
+        writers.append(threading.current_thread().name)
+        return real_write(*args)
+
+    monkeypatch.setattr(explanations, "_write", spying_write)
+    # in a thread of its own: the idle scheduling class is per thread
+    loop = in_thread(lambda: explanations.run_forever(0.05, 1.5, 1000, priority="idle"))
+    loop.join(20)
+    assert ExplanationRecord.objects.count() == 40
+    assert writers and all(name.startswith("explainer-writer") for name in writers)

@@ -1,5 +1,3 @@
-import os
-
 from django.core.management.base import BaseCommand
 
 from compliance.explanations import EXPLAIN_BATCH, explain_all, run_forever
@@ -16,17 +14,16 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between looks")
         parser.add_argument("--batch", type=int, default=EXPLAIN_BATCH, help="rows per batch")
         parser.add_argument(
-            "--nice",
-            type=int,
-            default=10,
-            help="lower this process's CPU priority by this much (0: not at all), so that "
-            "ingest keeps the CPU when both are busy",
+            "--priority",
+            choices=["idle", "low", "normal"],
+            default="idle",
+            help="CPU priority of reading and computing (default idle: ingest on the same "
+            "machine keeps its rate and the explainer catches up when it is quiet); the short "
+            "write transactions always run at normal priority",
         )
         parser.add_argument("--stop-after", type=float, default=None, help="seconds, for tests")
 
     def handle(self, *args, **options) -> None:
-        if options["nice"] > 0:
-            os.nice(options["nice"])
         if options["once"]:
             done = explain_all(options["batch"])
             self.stdout.write(
@@ -34,8 +31,10 @@ class Command(BaseCommand):
                 f"{done.mismatches} did not add up; {done.logged} came with an explanation)."
             )
             return
-        self.stdout.write("Explainer running; Ctrl-C stops it.")
+        self.stdout.write(f"Explainer running ({options['priority']} priority); Ctrl-C stops it.")
         try:
-            run_forever(options["interval"], options["stop_after"], options["batch"])
+            run_forever(
+                options["interval"], options["stop_after"], options["batch"], options["priority"]
+            )
         except KeyboardInterrupt:
             pass
