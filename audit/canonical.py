@@ -65,6 +65,8 @@ def _prepared(value: Any) -> Any:
         return prepared
     if kind is list or kind is tuple:
         return [_prepared(item) for item in value]
+    if isinstance(value, str):  # e.g. a Django TextChoices member: its characters, as str
+        return _prepared(str.__str__(value))
     raise _Fallback
 
 

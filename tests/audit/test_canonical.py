@@ -60,3 +60,18 @@ def test_keys_sort_by_utf16_code_units_as_rfc_8785_requires():
 def test_what_json_cannot_say_is_refused(value):
     with pytest.raises(NotCanonicalisable):
         canonical_json(value)
+
+
+def test_choices_are_written_as_their_strings_on_the_fast_path():
+    """Entry kinds and states are TextChoices members (str subclasses): the reference writes
+    their characters, and so does the fast path, rather than falling back for every entry."""
+    import enum
+
+    from audit.canonical import _prepared
+    from audit.models import EntryKind
+
+    Plain = enum.Enum("Plain", {"A": "a-value"}, type=str)
+    value = {"kind": EntryKind.EVENT, "states": [Plain.A, "x"]}
+    expected = b'{"kind":"event","states":["a-value","x"]}'
+    assert canonical_json(value) == rfc8785.dumps(value) == expected
+    assert type(_prepared(value)["kind"]) is str
