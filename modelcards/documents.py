@@ -29,6 +29,7 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.ledger import record_event
 from audit.models import Checkpoint, Leaf, PredictionRecord
 from audit.sequencer import inclusion_proof
+from compliance import explanations
 from compliance.models import AIModel
 
 from . import charts, evidence
@@ -314,10 +315,9 @@ def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> d
     it, and the proof that the log holds it."""
     payload = json.loads(bytes(record.entry.canonical))
     titles = {f["name"]: f["title"] for f in _version(e).get("input_features", [])}
-    explanation = payload.get("explanation") or {}
-    numeric = {k: v for k, v in explanation.items() if isinstance(v, int | float)}
-    against = sorted((v, k) for k, v in numeric.items() if v < 0)
-    reasons = [{"feature": k, "title": titles.get(k, k), "contribution": v} for v, k in against[:4]]
+    explained = explanations.explanation_of(record, cutoff, payload)
+    numeric = explained.contributions if explained else {}
+    reasons = [r.to_dict() for r in explanations.reason_codes(record, as_of=cutoff)]
     outcomes = []
     for o in record.outcomes.filter(received_at__lt=cutoff).order_by("received_at", "pk"):
         outcomes.append(
@@ -344,6 +344,7 @@ def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> d
             "output": evidence.flat_items(payload["output"]),
             "context": evidence.flat_items(payload.get("context") or {}),
             "explanation": [[k, titles.get(k, ""), v] for k, v in sorted(numeric.items())],
+            "explanation_source": explanation_source(explained),
             "reasons": reasons,
             "favourable": record.favourable,
             "sensitive_committed": bool(payload.get("sensitive_sha256")),
@@ -362,6 +363,19 @@ def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> d
             "oversight": evidence.decision_oversight(record, cutoff),
             "receipt": receipt_as_of(record, cutoff),
         }
+    )
+
+
+def explanation_source(explained: explanations.Explanation | None) -> str:
+    """Where the explanation comes from, in a sentence: the service, or the ledger's own."""
+    if explained is None or not explained.contributions:
+        return ""
+    if explained.source == "logged":
+        return "Logged by the model service with the decision."
+    additive = "adds up to the model's output" if explained.additive else "does NOT add up"
+    return (
+        f"Computed by Attest ({explained.method}, {explained.output_space}) after the decision "
+        f"and appended to the ledger as entry {explained.entry_id}; it {additive}."
     )
 
 

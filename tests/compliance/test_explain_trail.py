@@ -10,8 +10,11 @@ from django.utils import timezone
 from audit.models import PredictionRecord
 from audit.sequencer import seal_all
 from compliance.explanations import explain_all, logged_explanation, reason_codes
+from modelcards.documents import issue
+from modelcards.models import DocumentKind
 from tests.audit.conftest import committed
 from tests.compliance.explain_support import LABELS, applications, by_hand
+from tests.modelcards.conftest import flat
 
 pytestmark = committed
 
@@ -82,6 +85,27 @@ def test_reason_codes_for_documents_match_the_trail(api, auditor, declined):
     codes = trail(api, auditor, declined["event_id"])["reason_codes"]
     assert [r.to_dict() for r in reason_codes(record)] == codes
     assert [r.feature for r in reason_codes(record, k=2)] == [c["feature"] for c in codes[:2]]
+
+
+def test_the_dossier_prints_the_computed_explanation_and_its_reason_codes(
+    api, auditor, declined, ai_model
+):
+    body = trail(api, auditor, declined["event_id"])
+    codes, entry_id = body["reason_codes"], body["explanation"]["entry_id"]
+    dossier = issue(
+        DocumentKind.DOSSIER, ai_model, as_of=timezone.localdate(), event_id=declined["event_id"]
+    )
+    text = flat(dossier.content).split("3 Explanation and reason codes")[-1]
+    text = text.split("4 The version")[0]
+    source = (
+        "Computed by Attest (shap.LinearExplainer, log_odds) after the decision and appended "
+        f"to the ledger as entry {entry_id}; it adds up to the model's output."
+    )
+    assert source in text
+    assert codes
+    assert "Principal reasons against the favourable decision" in text
+    for code in codes:
+        assert f"{code['text']} ({code['feature']}, contribution" in text
 
 
 def test_reason_codes_as_of_a_date_before_the_explanation_are_empty(declined):
