@@ -8,10 +8,6 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-# The model artifacts' admin (the skops files that explain the ledger's decisions) lives in
-# compliance; imported here so that autodiscovery registers it.
-from compliance import artifact_admin  # noqa: F401
-
 from .models import (
     Alert,
     Checkpoint,

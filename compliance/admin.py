@@ -714,4 +714,5 @@ class UserAPIKeyAdmin(APIKeyModelAdmin):
         return False  # created by `manage.py create_api_key`, which shows the key once
 
 
-from . import monitoring_admin  # noqa: E402, F401  (registers the monitoring admin)
+# The monitoring reports' and the model artifacts' admins register themselves on import.
+from . import artifact_admin, monitoring_admin  # noqa: E402, F401

@@ -207,6 +207,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "run-due-reports": {"task": "attest.run_due_reports", "schedule": 60.0},
+    "explain-pending": {"task": "attest.explain_pending", "schedule": 5.0},
 }
 
 # Monitoring: where breach alerts go besides the ledger and the dashboard.
@@ -218,6 +219,7 @@ EMAIL_BACKEND = env(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # the file-based backend's
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 

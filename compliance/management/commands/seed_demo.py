@@ -3,7 +3,9 @@
 Version 1.0.0 has been through the whole workflow: submitted, reviewed and approved by both
 validators (the model is tier 1 and EU high-risk), deployed to production. Version 1.1.0, a
 retrain, is in validation with an open high-severity finding, waiting in the validators' queue.
-Every step is skipped when already done, so the command can run again.
+Both carry their skops artifact, so the explainer can compute SHAP explanations of their
+predictions, and a daily monitoring schedule is due at once. Every step is skipped when already
+done, so the command can run again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +31,7 @@ from compliance.choices import (
     Severity,
     VersionState,
 )
-from compliance.models import AIModel, Deployment, ModelVersion, UserAPIKey
+from compliance.models import AIModel, Deployment, ModelVersion, ReportSchedule, UserAPIKey
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
 
 DEMO_PASSWORD = "attest-demo"  # a local demo only: seed_demo refuses to run with DEBUG off
@@ -67,6 +70,9 @@ class Command(BaseCommand):
         self.approve_and_deploy(version, users)
         retrain = self.seed_version(model, users, "1.1.0", options["rows"], seed=11)
         self.in_validation_with_a_finding(retrain, users)
+        for label in ("1.0.0", "1.1.0"):  # their skops files, so SHAP explains their decisions
+            call_command("upload_artifact", model.slug, label, stdout=self.stdout)
+        self.seed_schedule(model)
         key = self.service_key(users["scoring-service"])
         self.stdout.write(self.style.SUCCESS(f"Demo model {version} ({version.manifest_sha256})"))
         self.stdout.write(f"  {version}: approved by victor and valerie, champion in production")
@@ -146,6 +152,15 @@ class Command(BaseCommand):
             created_by=users["devon"],
             **bundle,
         )
+
+    def seed_schedule(self, model: AIModel) -> None:
+        """A daily report over the last 30 days, due now, so the demo runs it at once."""
+        ReportSchedule.objects.get_or_create(
+            model=model,
+            name="Daily monitoring",
+            defaults={"window_days": 30, "cadence_hours": 24, "min_group_size": 50},
+        )
+        ReportSchedule.objects.filter(model=model).update(next_run_at=timezone.now())
 
     def approve_and_deploy(self, version: ModelVersion, users: dict) -> None:
         """1.0.0 through the whole workflow, each step only if not yet done."""
