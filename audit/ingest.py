@@ -111,7 +111,8 @@ def schema_errors(version: ModelVersion, inputs: Any) -> list[str]:
     return sorted(error.message for error in readable.iter_errors(inputs))[:5]
 
 
-def _uuid(value: Any) -> str | None:
+def uuid_text(value: Any) -> str | None:
+    """``value`` as a UUID's canonical text, or None if it is not one."""
     if not isinstance(value, str):
         return None
     try:
@@ -164,7 +165,7 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
     unknown = set(item) - PREDICTION_FIELDS
     if unknown:
         errors["item"] = f"Unknown fields: {', '.join(sorted(unknown))}."
-    event_id = _uuid(item.get("event_id"))
+    event_id = uuid_text(item.get("event_id"))
     if event_id is None:
         errors["event_id"] = "Required: a UUID that identifies this prediction."
     for name in ("model", "version"):
@@ -401,15 +402,15 @@ def _check_outcome(item: Any) -> dict[str, str]:
     unknown = set(item) - OUTCOME_FIELDS
     if unknown:
         errors["item"] = f"Unknown fields: {', '.join(sorted(unknown))}."
-    if _uuid(item.get("outcome_id")) is None:
+    if uuid_text(item.get("outcome_id")) is None:
         errors["outcome_id"] = "Required: a UUID that identifies this outcome."
-    if _uuid(item.get("event_id")) is None:
+    if uuid_text(item.get("event_id")) is None:
         errors["event_id"] = "Required: the event id of the prediction this is the outcome of."
     if not isinstance(item.get("outcome"), dict):
         errors["outcome"] = 'Required: a JSON object, e.g. {"label": 1}.'
     if _timestamp(item.get("observed_at")) is None:
         errors["observed_at"] = "Required: an ISO 8601 timestamp with a time zone."
-    if item.get("corrects") is not None and _uuid(item["corrects"]) is None:
+    if item.get("corrects") is not None and uuid_text(item["corrects"]) is None:
         errors["corrects"] = "Must be the outcome id of the outcome this one corrects."
     if not _finite(item):
         errors["item"] = "NaN and infinity are not JSON numbers."

@@ -42,12 +42,18 @@ def record_event(
     before: Any = None,
     after: Any = None,
     reason: str = "",
+    object_id: str | None = None,
 ) -> GovernanceEvent:
-    """Append a governance event (who did what to which object, and why) to the ledger."""
+    """Append a governance event (who did what to which object, and why) to the ledger.
+
+    ``object_id`` replaces the object's primary key where that must not be published (an API
+    key's primary key contains the hash of its secret).
+    """
     now = timezone.now()
     actor_name = actor.get_username() if actor is not None else "system"
     object_type = obj._meta.label if obj is not None else ""
-    object_id = str(obj.pk) if obj is not None else ""
+    if object_id is None:
+        object_id = str(obj.pk) if obj is not None else ""
     object_repr = str(obj)[:300] if obj is not None else ""
     payload = {
         "event_id": str(uuid.uuid4()),

@@ -173,7 +173,14 @@ def prepare(args, env: dict[str, str]) -> str:
         stdout=io.StringIO(),
     )
     out = io.StringIO()
-    call_command("create_api_key", user="bench-service", name="benchmark", stdout=out)
+    call_command(
+        "create_api_key",
+        user="bench-service",
+        name="benchmark",
+        all_models=True,
+        all_actions=True,
+        stdout=out,
+    )
     from django.contrib.auth import get_user_model
 
     developer = get_user_model().objects.get(username="bench-developer")

@@ -197,7 +197,14 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
     keys = {}
     for role, username in (("service", "bench-service"), ("auditor", "bench-auditor")):
         out = io.StringIO()
-        call_command("create_api_key", user=username, name="benchmark", stdout=out)
+        call_command(
+            "create_api_key",
+            user=username,
+            name="benchmark",
+            all_models=True,
+            all_actions=True,
+            stdout=out,
+        )
         keys[role] = out.getvalue().strip()
     owner = users.get(username="bench-auditor")
     model, _ = AIModel.objects.get_or_create(

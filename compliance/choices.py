@@ -84,6 +84,25 @@ class Role(models.TextChoices):
     SERVICE = "service", "Service account"
 
 
+class KeyAction(models.TextChoices):
+    """What an API key may be used for; every API endpoint needs exactly one of these.
+
+    A key's actions narrow what its owner's role allows, never widen it.
+    """
+
+    LOG_PREDICTIONS = "log_predictions", "Log predictions"
+    LOG_OUTCOMES = "log_outcomes", "Log outcomes"
+    READ_LEDGER = "read_ledger", "Read receipts and checkpoints"
+    READ_TRAIL = "read_trail", "Read the trail of a prediction"
+    READ_INVENTORY = "read_inventory", "Read models, versions and workflow records"
+    MANAGE_INVENTORY = "manage_inventory", "Register and edit models, versions and artifacts"
+    RUN_WORKFLOW = "run_workflow", "Submit, validate, approve, deploy, roll back, retire"
+    RECORD_OVERSIGHT = "record_oversight", "Record human oversight"
+    READ_REPORTS = "read_reports", "Read monitoring reports"
+    RUN_REPORTS = "run_reports", "Run monitoring reports"
+    ISSUE_DOCUMENTS = "issue_documents", "Generate and download documents"
+
+
 # States in which a version counts as approved (if its approval has not expired).
 APPROVED_STATES = (VersionState.APPROVED, VersionState.APPROVED_WITH_CONDITIONS)
 

@@ -533,16 +533,53 @@ class ModelVersion(models.Model):
 class UserAPIKey(AbstractAPIKey):
     """An API key of one user (a service account or a script). Only its hash is stored.
 
-    Created by ``manage.py create_api_key`` (which prints the key once); revoked in the admin.
+    A key is scoped to a set of models (or, deliberately, to all of them) and a set of actions
+    (:class:`~compliance.choices.KeyAction`); the scope narrows what the user's role allows,
+    never widens it. Issued and revoked only through :mod:`compliance.keys` (the command, the
+    admin), which writes each as a ledger event; revoking it any other way raises.
     """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
+    ai_models = models.ManyToManyField(
+        AIModel, blank=True, related_name="api_keys", verbose_name="models"
+    )
+    all_models = models.BooleanField(
+        default=False, help_text="Every model, present and future (only if deliberately chosen)."
+    )
+    actions = models.JSONField(default=list, help_text="The KeyAction values the key may do.")
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.revoked and not self._initial_revoked and not getattr(self, "_recorded", False):
+            raise ValidationError("Revoke an API key with compliance.keys.revoke_key().")
+        super().save(*args, **kwargs)
+
+    def allows(self, action: str) -> bool:
+        return action in self.actions
+
+    @property
+    def model_slugs(self) -> frozenset[str]:
+        """The slugs of the models in scope (cached: checked once per item of a batch)."""
+        if not hasattr(self, "_model_slugs"):
+            self._model_slugs = frozenset(self.ai_models.values_list("slug", flat=True))
+        return self._model_slugs
+
+    def covers(self, slug: str) -> bool:
+        return self.all_models or slug in self.model_slugs
+
+    def scope_text(self) -> str:
+        """The scope in words, for refusals: "models credit-scoring; actions log_predictions"."""
+        models_text = (
+            "all models"
+            if self.all_models
+            else ("models " + (", ".join(sorted(self.model_slugs)) or "none"))
+        )
+        return f"{models_text}; actions {', '.join(self.actions) or 'none'}"
 
 
 class ValidationQueue(ModelVersion):

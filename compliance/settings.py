@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "django_celery_beat",
+    "axes",
     "compliance",
     "audit",
     "modelcards",
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "compliance.middleware.RequestSizeLimit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,6 +99,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "compliance.urls"
@@ -159,13 +168,39 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))
 
 LOGIN_URL = "admin:login"
 
+# Django's cache holds the API keys' rate counters and must be shared by every web process in
+# production: Redis when CACHE_URL (or REDIS_URL) is set, this process's memory otherwise.
+CACHE_URL = env("CACHE_URL") or env("REDIS_URL")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} must be a redis:// URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Admin login attempts (django-axes): after AXES_FAILURE_LIMIT failures for one username from
+# one address, that pair is locked out for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_positive_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_positive_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
 REST_FRAMEWORK = {
     # API keys first: their WWW-Authenticate header turns "not logged in" into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "compliance.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["compliance.api.permissions.RolePermissions"],
+    # The role first, then the API key's scope, which can only narrow what the role allows.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "compliance.api.permissions.RolePermissions",
+        "compliance.api.permissions.KeyScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["compliance.api.throttling.KeyRateThrottle"],
     "EXCEPTION_HANDLER": "compliance.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -185,10 +220,16 @@ SPECTACULAR_SETTINGS = {
 
 # The ledger.
 LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
-# Refused with 413 before parsing; a batch of 1,000 typical predictions is about 1 MB.
-LEDGER_MAX_REQUEST_BYTES = env_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
-LEDGER_MAX_BATCH = env_int("LEDGER_MAX_BATCH", 5000)
+# Any API request larger than this is refused with 413 before parsing (a batch of 1,000
+# typical predictions is about 1 MB); a batch of more items with 413 too.
+LEDGER_MAX_REQUEST_BYTES = env_positive_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
+LEDGER_MAX_BATCH = env_positive_int("LEDGER_MAX_BATCH", 5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LEDGER_MAX_REQUEST_BYTES
+
+# Requests per API key in each window (429 with Retry-After beyond): generous enough for the
+# demo's batched ingest, a benchmark's single-prediction requests and a fuzzing run.
+API_KEY_RATE_LIMIT = env_positive_int("API_KEY_RATE_LIMIT", 100_000)
+API_KEY_RATE_WINDOW = env_positive_int("API_KEY_RATE_WINDOW", 60)
 
 # The approval workflow: an approval expires this many months after it was given, by risk tier
 # (SR 11-7 asks for at least an annual review of the most material models).

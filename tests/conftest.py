@@ -14,8 +14,9 @@ from django.db import connections
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
-from compliance.choices import EUAIActCategory, RiskTier, Role
-from compliance.models import AIModel, ModelVersion, UserAPIKey
+from compliance.choices import EUAIActCategory, KeyAction, RiskTier, Role
+from compliance.keys import issue_key
+from compliance.models import AIModel, ModelVersion
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
 
 # One signing key for the whole run, as production would set it (tests run with DEBUG off).
@@ -78,12 +79,13 @@ def outsider(db):
 
 @pytest.fixture
 def api():
-    """An API client; ``api.as_(user)`` logs in with a fresh API key of that user."""
+    """An API client; ``api.as_(user)`` logs in with a fresh API key of that user, scoped to
+    every model and action (so the user's role decides)."""
 
     client = APIClient()
 
     def as_(user):
-        _, key = UserAPIKey.objects.create_key(name="test", user=user)
+        _, key = issue_key(user=user, all_models=True, actions=KeyAction.values, name="test")
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
         return client
 

@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 from audit import ingest, sequencer
 from audit.models import Checkpoint, PredictionRecord
 from audit.trail import prediction_trail
+from compliance.api.permissions import check_key_covers
+from compliance.choices import KeyAction
 
 RECEIPTS = OpenApiResponse(
     description="Receipts, in request order: entry id and leaf hash of each item "
@@ -43,16 +45,6 @@ class IngestView(APIView):
     parser_classes = [StrictJSONParser]
     ingest = staticmethod(ingest.ingest_predictions)
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # Refuse an oversized body before reading it, once we know who is asking.
-        length = request.META.get("CONTENT_LENGTH") or 0
-        if int(length) > settings.LEDGER_MAX_REQUEST_BYTES:
-            raise PayloadTooLarge(
-                f"The request body is {length} bytes; the limit is "
-                f"{settings.LEDGER_MAX_REQUEST_BYTES}. Send smaller batches."
-            )
-
     def post(self, request):
         data = request.data
         single = isinstance(data, dict)
@@ -63,6 +55,7 @@ class IngestView(APIView):
             raise PayloadTooLarge(
                 f"{len(items)} items in one batch; the limit is {settings.LEDGER_MAX_BATCH}."
             )
+        check_key_covers(request, self.models_of(items))
         try:
             receipts = self.ingest(items)
         except ingest.BatchRefused as refused:
@@ -71,6 +64,13 @@ class IngestView(APIView):
             )
         body = [r.to_dict() for r in receipts]
         return Response(body[0] if single else {"receipts": body}, status=status.HTTP_201_CREATED)
+
+    def models_of(self, items: list) -> list[str | None]:
+        """The model slug of each item, for the key's scope (None: ingest will refuse it)."""
+        return [
+            item["model"] if isinstance(item, dict) and isinstance(item.get("model"), str) else None
+            for item in items
+        ]
 
 
 class PayloadTooLarge(APIException):
@@ -82,6 +82,7 @@ class PayloadTooLarge(APIException):
 class PredictionIngestView(IngestView):
     """Log one prediction (a JSON object) or a batch (a JSON list)."""
 
+    key_actions = {"POST": KeyAction.LOG_PREDICTIONS}
     required_permissions = {"POST": ["audit.add_predictionrecord"]}
 
 
@@ -89,12 +90,28 @@ class PredictionIngestView(IngestView):
 class OutcomeIngestView(IngestView):
     """Log the true outcome of one prediction, or a batch of them."""
 
+    key_actions = {"POST": KeyAction.LOG_OUTCOMES}
     required_permissions = {"POST": ["audit.add_outcomerecord"]}
     ingest = staticmethod(ingest.ingest_outcomes)
+
+    def models_of(self, items: list) -> list[str | None]:
+        """The model of the prediction each outcome is of."""
+        ids = [
+            ingest.uuid_text(item.get("event_id")) if isinstance(item, dict) else None
+            for item in items
+        ]
+        records = PredictionRecord.objects.filter(event_id__in={i for i in ids if i})
+        slugs = {
+            str(e): slug for e, slug in records.values_list("event_id", "version__model__slug")
+        }
+        return [slugs.get(i) if i else None for i in ids]
 
 
 class ReceiptView(APIView):
     """The inclusion proof of a prediction against the latest signed checkpoint."""
+
+    key_actions = {"GET": KeyAction.READ_LEDGER}
+    key_model_lookup = (PredictionRecord, "event_id", "version__model__slug")
 
     required_permissions = {"GET": ["audit.view_predictionrecord"]}
 
@@ -113,6 +130,7 @@ class ReceiptView(APIView):
 
 
 class LatestCheckpointView(APIView):
+    key_actions = {"GET": KeyAction.READ_LEDGER}
     required_permissions = {"GET": ["audit.view_checkpoint"]}
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
@@ -125,6 +143,8 @@ class LatestCheckpointView(APIView):
 
 class ConsistencyView(APIView):
     """A consistency proof between two checkpoints (by tree size)."""
+
+    key_actions = {"GET": KeyAction.READ_LEDGER}
 
     required_permissions = {"GET": ["audit.view_checkpoint"]}
 
@@ -142,6 +162,9 @@ class ConsistencyView(APIView):
 
 class TrailView(APIView):
     """Everything about one prediction: record, bundle, approval state, outcome, receipt."""
+
+    key_actions = {"GET": KeyAction.READ_TRAIL}
+    key_model_lookup = (PredictionRecord, "event_id", "version__model__slug")
 
     required_permissions = {"GET": ["audit.view_predictionrecord"]}
 

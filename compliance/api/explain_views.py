@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from audit.models import ExplainerProgress
 from compliance import artifacts, explanations
+from compliance.choices import KeyAction
 from compliance.models import ModelArtifact, ModelVersion
 
 REFUSALS = {
@@ -91,7 +92,12 @@ class ArtifactSerializer(serializers.ModelSerializer):
 class ArtifactView(APIView):
     """The skops artifact of one version (by id)."""
 
+    key_actions = {"GET": KeyAction.READ_INVENTORY, "POST": KeyAction.MANAGE_INVENTORY}
+    key_model_lookup = (ModelVersion, "pk", "model__slug")
+
     parser_classes = [MultiPartParser, FormParser]
+    # Uploads stream to disk; the file's own limit is checked on upload (413).
+    max_request_bytes = artifacts.MAX_ARTIFACT_BYTES + 1024 * 1024
     required_permissions = {
         "GET": ["compliance.view_modelartifact"],
         "POST": ["compliance.add_modelartifact"],
@@ -200,6 +206,9 @@ class ImportanceQuerySerializer(serializers.Serializer):
 
 class ImportanceView(APIView):
     """Global feature importance of one version and its drift between two windows."""
+
+    key_actions = {"GET": KeyAction.READ_REPORTS}
+    key_model_lookup = (ModelVersion, "pk", "model__slug")
 
     required_permissions = {"GET": ["audit.view_explanationrecord"]}
     permission_denied_message = "Your role does not read explanations."

@@ -11,6 +11,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from compliance.api.permissions import scoped_to_key
+from compliance.choices import KeyAction
 from compliance.models import AIModel, MonitoringReport
 from compliance.reports import run_report, trends
 from modelcards.monitoring import filename, render_monitoring_report
@@ -69,6 +71,8 @@ class RunReportSerializer(serializers.Serializer):
 class ReportListView(generics.ListAPIView):
     """Stored monitoring reports, newest first."""
 
+    key_actions = {"GET": KeyAction.READ_REPORTS}
+
     serializer_class = ReportSummarySerializer
 
     def get_queryset(self):
@@ -77,11 +81,14 @@ class ReportListView(generics.ListAPIView):
         if slug:
             get_object_or_404(AIModel, slug=slug)
             reports = reports.filter(model__slug=slug)
-        return reports
+        return scoped_to_key(reports, self.request, "model__slug")
 
 
 class ReportDetailView(generics.RetrieveAPIView):
     """One report with every number it computed."""
+
+    key_actions = {"GET": KeyAction.READ_REPORTS}
+    key_model_lookup = (MonitoringReport, "pk", "model__slug")
 
     serializer_class = ReportSerializer
     queryset = MonitoringReport.objects.select_related("model", "version")
@@ -91,6 +98,9 @@ class ReportPDFView(APIView):
     """The report as a PDF: breaches, selection rate by group with confidence intervals and the
     four-fifths line, PSI by feature, performance over time. The same report always gives the
     same bytes; ``X-Content-SHA256`` is their SHA-256."""
+
+    key_actions = {"GET": KeyAction.READ_REPORTS}
+    key_model_lookup = (MonitoringReport, "pk", "model__slug")
 
     required_permissions = {"GET": ["compliance.view_monitoringreport"]}
 
@@ -108,6 +118,8 @@ class ReportPDFView(APIView):
 
 class RunReportView(APIView):
     """Run the model's monitoring report now, over ``start``–``end`` (default: the last 7 days)."""
+
+    key_actions = {"POST": KeyAction.RUN_REPORTS}
 
     required_permissions = {"POST": ["compliance.add_monitoringreport"]}
 
@@ -129,6 +141,8 @@ class RunReportView(APIView):
 
 class TrendsView(APIView):
     """Each headline metric across the model's reports, oldest first."""
+
+    key_actions = {"GET": KeyAction.READ_REPORTS}
 
     required_permissions = {"GET": ["compliance.view_monitoringreport"]}
 

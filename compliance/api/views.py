@@ -4,11 +4,20 @@ from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied
 
-from compliance.choices import Role
+from compliance.choices import KeyAction, Role
 from compliance.models import AIModel, ModelVersion
 from compliance.roles import has_role
 
+from .permissions import check_key_covers, scoped_to_key
 from .serializers import AIModelSerializer, ModelVersionSerializer
+
+# What an API key must allow to read or to keep the inventory.
+INVENTORY_ACTIONS = {
+    "GET": KeyAction.READ_INVENTORY,
+    "POST": KeyAction.MANAGE_INVENTORY,
+    "PUT": KeyAction.MANAGE_INVENTORY,
+    "PATCH": KeyAction.MANAGE_INVENTORY,
+}
 
 
 class Conflict(APIException):
@@ -26,9 +35,18 @@ class AIModelViewSet(
 ):
     """The model inventory. Everyone but service accounts reads it; risk officers keep it."""
 
+    key_actions = INVENTORY_ACTIONS
+
     queryset = AIModel.objects.select_related("business_owner").prefetch_related("developing_team")
     serializer_class = AIModelSerializer
     lookup_field = "slug"
+
+    def get_queryset(self):
+        return scoped_to_key(super().get_queryset(), self.request)
+
+    def perform_create(self, serializer):
+        check_key_covers(self.request, [serializer.validated_data["slug"]], "the new model")
+        serializer.save()
 
 
 class ModelVersionViewSet(
@@ -40,6 +58,8 @@ class ModelVersionViewSet(
 ):
     """Versions of one model. Developers of the model's team register them and edit drafts;
     once a version leaves draft its bundle is frozen (409)."""
+
+    key_actions = INVENTORY_ACTIONS
 
     serializer_class = ModelVersionSerializer
     lookup_field = "label"

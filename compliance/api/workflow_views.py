@@ -10,9 +10,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from audit.models import PredictionRecord
 from compliance import workflow
+from compliance.choices import KeyAction
 from compliance.models import AIModel, Condition, Deployment, Finding, ModelVersion
 
+from .permissions import check_key_covers
 from .workflow_serializers import (
     ConditionSerializer,
     DeploymentSerializer,
@@ -63,6 +66,9 @@ def documented(summary: str, request, response, description: str = "", code: int
 
 class VersionAction(generics.GenericAPIView):
     """POST to act on one version (by id); answers with where the version stands."""
+
+    key_actions = {"POST": KeyAction.RUN_WORKFLOW}
+    key_model_lookup = (ModelVersion, "pk", "model__slug")
 
     queryset = ModelVersion.objects.select_related("model")
     serializer_class = ReasonSerializer
@@ -164,6 +170,7 @@ class DeployView(VersionAction):
     code=201,
 )
 class RollbackView(generics.GenericAPIView):
+    key_actions = {"POST": KeyAction.RUN_WORKFLOW}
     queryset = AIModel.objects.all()
     lookup_field = "slug"
     serializer_class = RollbackSerializer
@@ -181,6 +188,7 @@ class RollbackView(generics.GenericAPIView):
 
 @extend_schema(tags=["workflow"], summary="The model's deployments, active first")
 class DeploymentListView(generics.ListAPIView):
+    key_actions = {"GET": KeyAction.READ_INVENTORY}
     serializer_class = DeploymentSerializer
     required_permissions = {"GET": ["compliance.view_deployment"]}
 
@@ -195,6 +203,8 @@ class DeploymentListView(generics.ListAPIView):
 
 @extend_schema(tags=["workflow"], summary="Where a version stands in the workflow")
 class VersionStatusView(generics.RetrieveAPIView):
+    key_actions = {"GET": KeyAction.READ_INVENTORY}
+    key_model_lookup = (ModelVersion, "pk", "model__slug")
     queryset = ModelVersion.objects.select_related("model", "submitted_by")
     serializer_class = VersionStatusSerializer
 
@@ -205,6 +215,8 @@ class VersionStatusView(generics.RetrieveAPIView):
     responses=GovernanceEventSerializer(many=True),
 )
 class TimelineView(generics.GenericAPIView):
+    key_actions = {"GET": KeyAction.READ_INVENTORY}
+    key_model_lookup = (ModelVersion, "pk", "model__slug")
     queryset = ModelVersion.objects.all()
     serializer_class = GovernanceEventSerializer
 
@@ -215,6 +227,9 @@ class TimelineView(generics.GenericAPIView):
 
 class VersionChildren(generics.ListCreateAPIView):
     """Reviews, findings or conditions of one version: list them, or record one."""
+
+    key_actions = {"GET": KeyAction.READ_INVENTORY, "POST": KeyAction.RUN_WORKFLOW}
+    key_model_lookup = (ModelVersion, "pk", "model__slug")
 
     required_permissions: dict[str, list[str]] = {}
 
@@ -312,6 +327,8 @@ class ConditionListView(VersionChildren):
     "the risk with a justification. Either must be independent of the version.",
 )
 class ResolveFindingView(generics.GenericAPIView):
+    key_actions = {"POST": KeyAction.RUN_WORKFLOW}
+    key_model_lookup = (Finding, "pk", "version__model__slug")
     queryset = Finding.objects.select_related("version__model")
     serializer_class = ResolveFindingSerializer
     # Which permission depends on the resolution; the workflow checks it.
@@ -327,6 +344,8 @@ class ResolveFindingView(generics.GenericAPIView):
 
 @documented("Confirm a condition of approval is met", MeetConditionSerializer, ConditionSerializer)
 class MeetConditionView(generics.GenericAPIView):
+    key_actions = {"POST": KeyAction.RUN_WORKFLOW}
+    key_model_lookup = (Condition, "pk", "version__model__slug")
     queryset = Condition.objects.select_related("version__model")
     serializer_class = MeetConditionSerializer
     required_permissions = {"POST": ["compliance.change_condition"]}
@@ -349,6 +368,7 @@ class MeetConditionView(generics.GenericAPIView):
     code=201,
 )
 class OversightView(generics.GenericAPIView):
+    key_actions = {"POST": KeyAction.RECORD_OVERSIGHT}
     serializer_class = OversightSerializer
     required_permissions = {"POST": ["compliance.record_oversight"]}
     permission_denied_message = (
@@ -359,6 +379,7 @@ class OversightView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        check_key_covers(request, [self.model_of(data)], "the oversight")
         event = workflow.record_oversight(
             request.user,
             data["action"],
@@ -369,3 +390,14 @@ class OversightView(generics.GenericAPIView):
             person=data.get("person", ""),
         )
         return Response(GovernanceEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def model_of(data) -> str | None:
+        """The model the oversight is about: the one stopped, or the prediction's."""
+        if data.get("model") is not None:
+            return data["model"].slug
+        return (
+            PredictionRecord.objects.filter(event_id=data.get("event_id"))
+            .values_list("version__model__slug", flat=True)
+            .first()
+        )

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import PredictionRecord
+from compliance.choices import KeyAction
 from compliance.models import AIModel
 
 from .. import jobs
@@ -69,6 +70,8 @@ class ModelDocumentsView(APIView):
     event_id?}); 201 with the document when generated in the request, 202 with a job to poll
     when a worker generates it."""
 
+    key_actions = {"GET": KeyAction.ISSUE_DOCUMENTS, "POST": KeyAction.ISSUE_DOCUMENTS}
+
     required_permissions = {
         "GET": ["modelcards.view_issueddocument"],
         "POST": ["modelcards.add_issueddocument", "modelcards.add_documentjob"],
@@ -119,6 +122,8 @@ class ModelDocumentsView(APIView):
 
 
 class DocumentJobView(APIView):
+    key_actions = {"GET": KeyAction.ISSUE_DOCUMENTS}
+    key_model_lookup = (DocumentJob, "pk", "model__slug")
     required_permissions = ["modelcards.view_documentjob"]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
@@ -129,6 +134,9 @@ class DocumentJobView(APIView):
 
 class DocumentDownloadView(APIView):
     """The document's bytes, checked against the SHA-256 recorded when it was issued."""
+
+    key_actions = {"GET": KeyAction.ISSUE_DOCUMENTS}
+    key_model_lookup = (IssuedDocument, "reference", "model__slug")
 
     required_permissions = ["modelcards.view_issueddocument"]
 

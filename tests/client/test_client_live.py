@@ -6,14 +6,19 @@ import pytest
 
 from attest_client import AttestClient
 from audit.models import OutcomeRecord, PredictionRecord
-from compliance.models import UserAPIKey
+from compliance.choices import KeyAction
+from compliance.keys import issue_key
 from tests.audit.conftest import prediction
+
+LOG_PREDICTIONS, LOG_OUTCOMES = KeyAction.LOG_PREDICTIONS, KeyAction.LOG_OUTCOMES
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_the_client_logs_predictions_and_outcomes_to_a_live_server(live_server, service, version):
-    _, key = UserAPIKey.objects.create_key(name="live", user=service)
+    _, key = issue_key(
+        user=service, models=[version.model], actions=[LOG_PREDICTIONS, LOG_OUTCOMES], name="live"
+    )
     with AttestClient(live_server.url, key, batch_size=40, flush_interval=0.05) as client:
         ids = []
         for _ in range(150):
@@ -38,7 +43,9 @@ def test_the_client_logs_predictions_and_outcomes_to_a_live_server(live_server, 
 
 
 def test_refused_items_are_reported_and_the_rest_stored(live_server, service, version):
-    _, key = UserAPIKey.objects.create_key(name="live", user=service)
+    _, key = issue_key(
+        user=service, models=[version.model], actions=[LOG_PREDICTIONS, LOG_OUTCOMES], name="live"
+    )
     with AttestClient(live_server.url, key, batch_size=10, flush_interval=0.05) as client:
         client.log_prediction(
             model="credit-scoring",

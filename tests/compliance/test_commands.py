@@ -13,7 +13,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import GovernanceEvent
 from compliance.choices import Role
+from compliance.keys import revoke_key
 from compliance.models import AIModel, UserAPIKey
 from compliance.roles import has_role
 
@@ -47,22 +49,30 @@ def test_create_user_refuses_a_weak_password_and_a_taken_name(db):
 
 
 def test_create_api_key_prints_a_key_that_works_once_and_stores_only_its_hash(validator, ai_model):
-    key = run("create_api_key", "--user", "victor").strip()
+    key = run("create_api_key", "--user", "victor", "--all-models", "--action", "read_inventory")
+    key = key.strip()
     stored = UserAPIKey.objects.get(user=validator)
     assert key not in stored.hashed_key
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert client.get("/api/v1/models/").status_code == 200
 
-    stored.revoked = True
-    stored.save()
+    revoke_key(stored, reason="test")
     response = client.get("/api/v1/models/")
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
 
 
 def test_an_expired_key_is_refused(validator, ai_model):
-    key = run("create_api_key", "--user", "victor", "--expires-in-days", "30").strip()
+    key = run(
+        "create_api_key",
+        "--user",
+        "victor",
+        "--all-models",
+        "--all-actions",
+        "--expires-in-days",
+        "30",
+    ).strip()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert client.get("/api/v1/models/").status_code == 200
@@ -75,6 +85,36 @@ def test_an_expired_key_is_refused(validator, ai_model):
 def test_create_api_key_needs_a_known_user(db):
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         run("create_api_key", "--user", "ghost")
+
+
+def test_create_api_key_scopes_the_key_and_records_its_issue_in_the_ledger(service, ai_model):
+    key = run(
+        "create_api_key",
+        "--user",
+        "scoring-service",
+        "--model",
+        "credit-scoring",
+        "--action",
+        "log_predictions",
+        "--reason",
+        "production scoring",
+    ).strip()
+    stored = UserAPIKey.objects.get(user=service)
+    assert (stored.model_slugs, stored.actions) == ({"credit-scoring"}, ["log_predictions"])
+    event = GovernanceEvent.objects.get(event_type="api_key.issued")
+    assert event.object_id == stored.prefix and event.reason == "production scoring"
+    assert event.after["models"] == ["credit-scoring"]
+    assert key.partition(".")[2] not in bytes(event.entry.canonical).decode()
+
+
+def test_create_api_key_needs_a_scope(service, ai_model):
+    with pytest.raises(CommandError, match="needs a model"):
+        run("create_api_key", "--user", "scoring-service", "--action", "log_predictions")
+    with pytest.raises(CommandError, match="at least one action"):
+        run("create_api_key", "--user", "scoring-service", "--model", "credit-scoring")
+    with pytest.raises(CommandError, match="No model ghost"):
+        run("create_api_key", "--user", "scoring-service", "--model", "ghost", "--all-actions")
+    assert not UserAPIKey.objects.exists()
 
 
 def test_seed_demo_registers_the_trained_model_and_is_rerunnable(db, settings, tmp_path):

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from compliance.models import UserAPIKey
+from compliance.choices import KeyAction
+from compliance.keys import issue_key
 from modelcards import monitoring
 from tests.modelcards.conftest import flat, pdf_text
 
@@ -24,7 +25,9 @@ def url(report) -> str:
 def response(world):
     """audrey (the auditor) downloads the second report, the one that breached."""
     client = APIClient()
-    _, key = UserAPIKey.objects.create_key(name="test", user=world.users["audrey"])
+    _, key = issue_key(
+        user=world.users["audrey"], all_models=True, actions=[KeyAction.READ_REPORTS], name="test"
+    )
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return client.get(url(world.reports[-1]))
 

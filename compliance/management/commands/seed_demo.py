@@ -25,12 +25,14 @@ from compliance.choices import (
     AnnexIIIArea,
     Conclusion,
     EUAIActCategory,
+    KeyAction,
     LifecycleStatus,
     RiskTier,
     Role,
     Severity,
     VersionState,
 )
+from compliance.keys import issue_key, revoke_key
 from compliance.models import AIModel, Deployment, ModelVersion, ReportSchedule, UserAPIKey
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
 
@@ -73,7 +75,7 @@ class Command(BaseCommand):
         for label in ("1.0.0", "1.1.0"):  # their skops files, so SHAP explains their decisions
             call_command("upload_artifact", model.slug, label, stdout=self.stdout)
         self.seed_schedule(model)
-        key = self.service_key(users["scoring-service"])
+        key = self.service_key(users["scoring-service"], model)
         self.stdout.write(self.style.SUCCESS(f"Demo model {version} ({version.manifest_sha256})"))
         self.stdout.write(f"  {version}: approved by victor and valerie, champion in production")
         self.stdout.write(f"  {retrain}: in validation, an open finding, in the validators' queue")
@@ -203,10 +205,18 @@ class Command(BaseCommand):
                 due_date=timezone.localdate() + dt.timedelta(days=30),
             )
 
-    def service_key(self, user) -> str:
+    def service_key(self, user, model: AIModel) -> str:
         # The key is shown only once, so every run issues a fresh one and revokes the old.
-        UserAPIKey.objects.filter(user=user, name=DEMO_KEY_NAME).update(revoked=True)
-        _, key = UserAPIKey.objects.create_key(name=DEMO_KEY_NAME, user=user)
+        reason = "The demo issues a fresh key on every run."
+        for old in UserAPIKey.objects.filter(user=user, name=DEMO_KEY_NAME, revoked=False):
+            revoke_key(old, reason=reason)
+        _, key = issue_key(
+            user=user,
+            models=[model],
+            actions=[KeyAction.LOG_PREDICTIONS, KeyAction.LOG_OUTCOMES, KeyAction.READ_LEDGER],
+            name=DEMO_KEY_NAME,
+            reason=reason,
+        )
         # demo_traffic logs through the client with it; the file is the demo's only copy.
         path = settings.DATA_DIR / "demo-api-key"
         path.touch(mode=0o600)
