@@ -25,11 +25,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import workflow
-from .choices import APPROVED_STATES, DeploymentRole, Environment, FindingStatus
+from . import keys, workflow
+from .choices import APPROVED_STATES, DeploymentRole, Environment, FindingStatus, KeyAction
 from .models import (
     AIModel,
     Condition,
@@ -705,13 +704,88 @@ class DeploymentAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(UserAPIKey)
-class UserAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "user"]
-    search_fields = [*APIKeyModelAdmin.search_fields, "user__username"]
+class IssueKeyForm(forms.ModelForm):
+    """What an issued key is for: its user, models (or all, deliberately) and actions."""
 
-    def has_add_permission(self, request) -> bool:
-        return False  # created by `manage.py create_api_key`, which shows the key once
+    actions = forms.MultipleChoiceField(
+        choices=KeyAction.choices, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="In the ledger.")
+
+    class Meta:
+        model = UserAPIKey
+        fields = ["user", "name", "ai_models", "all_models", "actions", "expiry_date"]
+
+    def clean(self):
+        data = super().clean()
+        if "actions" in data and "ai_models" in data:
+            keys.check_scope(data["actions"], list(data["ai_models"]), data.get("all_models"))
+        return data
+
+
+@admin.register(UserAPIKey)
+class UserAPIKeyAdmin(admin.ModelAdmin):
+    """Keys are issued here (the secret shown once) and revoked with an action; both go through
+    ``compliance.keys`` and are ledger events. A key never changes otherwise."""
+
+    form = IssueKeyForm
+    list_display = ["prefix", "name", "user", "scope", "created", "expiry_date", "revoked"]
+    list_filter = ["revoked", "all_models", "ai_models"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    actions = ["revoke"]
+    readonly_fields = ["prefix", "scope", "created", "revoked"]
+
+    @admin.display(description="scope")
+    def scope(self, obj: UserAPIKey) -> str:
+        return obj.scope_text()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*IssueKeyForm.Meta.fields, "reason"]
+        return ["prefix", "name", "user", "scope", "created", "expiry_date", "revoked"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a key's scope never changes: revoke it and issue another
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a revoked key stays, as its ledger events name it
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("compliance.change_userapikey")
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        key, secret = keys.issue_key(
+            user=data["user"],
+            name=data["name"],
+            models=data["ai_models"],
+            all_models=data["all_models"],
+            actions=data["actions"],
+            expiry_date=data["expiry_date"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        obj.pk = key.pk
+        messages.warning(
+            request,
+            f"The API key of {key.user.get_username()} is {secret} — copy it now: it is "
+            "stored only as a hash and will not be shown again.",
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass  # issue_key has set the models
+
+    @admin.action(description="Revoke the selected API keys", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        revoked = [
+            keys.revoke_key(key, actor=request.user, reason="Revoked in the admin.")
+            for key in queryset.filter(revoked=False)
+        ]
+        messages.success(request, f"Revoked {len(revoked)} API key(s).")
 
 
 # The monitoring reports' and the model artifacts' admins register themselves on import.

@@ -38,6 +38,16 @@ def _scope(key: UserAPIKey) -> dict:
     }
 
 
+def check_scope(actions: list[str], models: list[AIModel], all_models: bool) -> None:
+    """Refuse a scope that is empty, or both some models and all of them."""
+    if not actions:
+        raise ValidationError("A key needs at least one action.")
+    if all_models and models:
+        raise ValidationError("Choose either some models or all models, not both.")
+    if not all_models and not models:
+        raise ValidationError("A key needs a model (or all models, chosen deliberately).")
+
+
 def issue_key(
     *,
     user,
@@ -53,12 +63,7 @@ def issue_key(
     with its secret, which is shown once and stored only as a hash."""
     actions = sorted({KeyAction(action).value for action in actions})
     models = list(models)
-    if not actions:
-        raise ValidationError("A key needs at least one action.")
-    if all_models and models:
-        raise ValidationError("Choose either some models or all models, not both.")
-    if not all_models and not models:
-        raise ValidationError("A key needs a model (or all models, chosen deliberately).")
+    check_scope(actions, models, all_models)
     with transaction.atomic():
         key, secret = UserAPIKey.objects.create_key(
             user=user,

@@ -125,4 +125,8 @@ def scoped_to_key(queryset: QuerySet, request, path: str = "slug") -> QuerySet:
 
 
 class KeyScopeRefused(PermissionDenied):
-    pass
+    """403 with a body that names each item outside the key's scope by its index."""
+
+    def __init__(self, body: dict):
+        super().__init__(body["detail"])
+        self.body = body
