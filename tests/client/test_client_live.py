@@ -63,3 +63,24 @@ def test_refused_items_are_reported_and_the_rest_stored(live_server, service, ve
         rejected = client.rejected
     assert PredictionRecord.objects.count() == 1
     assert len(rejected) == 1 and "9.9.9" in str(rejected[0].errors)
+
+
+def test_the_client_waits_out_a_429_as_retry_after_says_and_loses_nothing(
+    live_server, service, version, settings
+):
+    settings.API_KEY_RATE_LIMIT = 2
+    settings.API_KEY_RATE_WINDOW = 1
+    _, key = issue_key(user=service, models=[version.model], actions=[LOG_PREDICTIONS])
+    with AttestClient(live_server.url, key, batch_size=1, flush_interval=0.01) as client:
+        for _ in range(6):
+            item = prediction()
+            client.log_prediction(
+                model=item["model"],
+                version=item["version"],
+                inputs=item["inputs"],
+                output=item["output"],
+            )
+        assert client.flush(timeout=60)
+        stats = client.stats
+    assert stats.retries > 0 and stats.acknowledged == 6 and stats.rejected == 0
+    assert PredictionRecord.objects.count() == 6
