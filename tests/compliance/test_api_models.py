@@ -111,3 +111,21 @@ def test_the_openapi_schema_describes_the_api(client):
     assert response.status_code == 200
     assert b"/api/v1/models/{model_slug}/versions/" in response.content
     assert client.get("/api/schema/ui/").status_code == 200
+
+
+def test_every_api_operation_documents_the_refusals_and_limits(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    operations = [
+        (path, method, operation)
+        for path, methods in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in methods.items()
+    ]
+    assert len(operations) > 40
+    for path, method, operation in operations:
+        missing = {"401", "403", "413", "429"} - set(operation["responses"])
+        assert not missing, f"{method} {path} does not document {missing}"
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+    # A view's own, more specific refusal is kept.
+    approve = schema["paths"]["/api/v1/versions/{id}/approve/"]["post"]["responses"]["403"]
+    assert approve["content"]["application/json"]["schema"]["$ref"].endswith("/WorkflowError")
