@@ -107,6 +107,30 @@ def test_create_api_key_scopes_the_key_and_records_its_issue_in_the_ledger(servi
     assert key.partition(".")[2] not in bytes(event.entry.canonical).decode()
 
 
+def test_create_api_key_takes_an_expiry_day(service, ai_model):
+    run(
+        "create_api_key",
+        "--user",
+        "scoring-service",
+        "--all-models",
+        "--all-actions",
+        "--expires",
+        "2099-01-31",
+    )
+    stored = UserAPIKey.objects.get(user=service)
+    assert stored.expiry_date == dt.datetime(2099, 1, 31, tzinfo=dt.UTC)
+    with pytest.raises(CommandError, match="in the future"):
+        run(
+            "create_api_key",
+            "--user",
+            "scoring-service",
+            "--all-models",
+            "--all-actions",
+            "--expires",
+            "2000-01-01",
+        )
+
+
 def test_create_api_key_needs_a_scope(service, ai_model):
     with pytest.raises(CommandError, match="needs a model"):
         run("create_api_key", "--user", "scoring-service", "--action", "log_predictions")

@@ -36,7 +36,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--all-actions", action="store_true", help="every action")
         parser.add_argument("--name", default="", help="what the key is for")
-        parser.add_argument("--expires-in-days", type=int, default=None)
+        expiry = parser.add_mutually_exclusive_group()
+        expiry.add_argument("--expires-in-days", type=int, default=None)
+        expiry.add_argument(
+            "--expires",
+            type=dt.date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="the day the key stops working (at 00:00 UTC)",
+        )
         parser.add_argument("--reason", default="", help="why the key is issued (in the ledger)")
 
     def handle(self, *args, **options) -> None:
@@ -47,6 +55,11 @@ class Command(BaseCommand):
         days = options["expires_in_days"]
         if days is not None and days <= 0:
             raise CommandError("--expires-in-days must be positive.")
+        expiry_date = timezone.now() + dt.timedelta(days=days) if days else None
+        if options["expires"] is not None:
+            expiry_date = dt.datetime.combine(options["expires"], dt.time(), tzinfo=dt.UTC)
+            if expiry_date <= timezone.now():
+                raise CommandError("--expires must be a day in the future.")
         models = list(AIModel.objects.filter(slug__in=options["model"]))
         missing = set(options["model"]) - {m.slug for m in models}
         if missing:
@@ -58,7 +71,7 @@ class Command(BaseCommand):
                 models=models,
                 all_models=options["all_models"],
                 actions=actions,
-                expiry_date=timezone.now() + dt.timedelta(days=days) if days else None,
+                expiry_date=expiry_date,
                 name=options["name"],
                 reason=options["reason"] or "Issued with manage.py create_api_key.",
             )
