@@ -160,8 +160,8 @@ def test_the_explanation_adds_a_few_indexed_queries_to_the_trail(
 ):
     client = api.as_(auditor)
     # 9 for the trail without it; the explanation with its entry (1) and the receipt of that
-    # entry (leaf, checkpoint, proof nodes: 3)
-    with django_assert_max_num_queries(13):
+    # entry (leaf, checkpoint, proof nodes: 3); the model the URL names, for the key's scope (1)
+    with django_assert_max_num_queries(14):
         client.get(f"/api/v1/predictions/{declined['event_id']}/trail/")
 
 
