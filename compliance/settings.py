@@ -7,6 +7,7 @@ and ``DATABASE_URL``; a bad value stops start-up with ``ImproperlyConfigured``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -184,7 +185,7 @@ CACHES = {
 # Admin login attempts (django-axes): after AXES_FAILURE_LIMIT failures for one username from
 # one address, that pair is locked out for AXES_COOLOFF_MINUTES.
 AXES_FAILURE_LIMIT = env_positive_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_positive_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_positive_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -3,8 +3,12 @@ Retry-After, counted in Django's cache) and admin login attempts (django-axes)."
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.cache import caches
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import PredictionRecord
@@ -126,3 +130,12 @@ def test_the_limits_are_settings_from_the_environment():
     assert manage("shell", "--no-imports", "-c", code, **env).stdout.split() == ["50", "10", "3"]
     result = manage("shell", "--no-imports", "-c", code, API_KEY_RATE_LIMIT="0")
     assert "API_KEY_RATE_LIMIT=0 must be 1 or more" in result.stderr
+
+
+def test_a_lockout_ends_after_the_cool_off(client, risk_officer, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "wrong")
+    assert login(client, "correct horse battery staple").status_code == 429
+    later = timezone.now() + settings.AXES_COOLOFF_TIME + dt.timedelta(seconds=1)
+    with time_machine.travel(later):
+        assert login(client, "correct horse battery staple").status_code == 302
