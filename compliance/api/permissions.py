@@ -94,9 +94,10 @@ def _addressed_model(view) -> str | None:
         return None
 
 
-def check_key_covers(request, slugs: Sequence[str | None], what: str = "item") -> None:
+def check_key_covers(request, slugs: Sequence[str | None], what: str | None = None) -> None:
     """Refuse (403, storing nothing) if the request's key does not cover the model of every
-    item; the message names the key's scope and each offending item by its position."""
+    item; the message names the key's scope and ``what`` was refused (by default each
+    offending item by its position)."""
     key = request.auth
     if not isinstance(key, UserAPIKey) or key.all_models:
         return
@@ -106,11 +107,11 @@ def check_key_covers(request, slugs: Sequence[str | None], what: str = "item") -
         if slug is not None and not key.covers(slug)
     ]
     if outside:
-        where = ", ".join(f"{o['index']}" for o in outside)
+        what = what or "the model of item " + ", ".join(str(o["index"]) for o in outside)
         raise KeyScopeRefused(
             {
-                "detail": f"This API key's scope ({key.scope_text()}) does not cover the "
-                f"model of {what} {where}; nothing was stored.",
+                "detail": f"This API key's scope ({key.scope_text()}) does not cover {what}; "
+                "nothing was stored.",
                 "errors": outside,
             }
         )

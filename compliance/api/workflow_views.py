@@ -379,7 +379,7 @@ class OversightView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        check_key_covers(request, [self.model_of(data)], "the oversight")
+        check_key_covers(request, [self.model_of(data)], "the model this oversight is about")
         event = workflow.record_oversight(
             request.user,
             data["action"],

@@ -188,3 +188,37 @@ def test_a_risk_officer_revokes_keys_in_the_admin(client, risk_officer, service,
     assert key.revoked
     event = GovernanceEvent.objects.get(event_type="api_key.revoked")
     assert event.actor == risk_officer
+
+
+def test_oversight_is_in_scope_by_the_model_it_is_about(service, version, other_version):
+    _, wide = issue_key(user=service, all_models=True, actions=LOG)
+    theirs = prediction(model="fraud-screening")
+    client_with(wide).post("/api/v1/predictions/", theirs, format="json")
+    _, narrow = issue_key(
+        user=service, models=[version.model], actions=[KeyAction.RECORD_OVERSIGHT]
+    )
+    body = {"action": "confirm", "event_id": theirs["event_id"], "reason": "checked", "person": "p"}
+    response = client_with(narrow).post("/api/v1/oversight/", body, format="json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "This API key's scope (models credit-scoring; actions record_oversight) does not cover "
+        "the model this oversight is about; nothing was stored."
+    )
+    assert not GovernanceEvent.objects.filter(event_type__startswith="oversight.").exists()
+
+
+def test_a_key_for_some_models_cannot_register_another(risk_officer, ai_model):
+    _, secret = issue_key(
+        user=risk_officer, models=[ai_model], actions=[KeyAction.MANAGE_INVENTORY]
+    )
+    body = {
+        "name": "Fraud screening",
+        "slug": "fraud-screening",
+        "risk_tier": RiskTier.LOW,
+        "eu_ai_act_category": EUAIActCategory.MINIMAL,
+        "business_owner": risk_officer.username,
+    }
+    response = client_with(secret).post("/api/v1/models/", body, format="json")
+    assert response.status_code == 403, response.json()
+    assert "does not cover the new model" in response.json()["detail"]
+    assert not AIModel.objects.filter(slug="fraud-screening").exists()
