@@ -133,7 +133,9 @@ class LatestCheckpointView(APIView):
     key_actions = {"GET": KeyAction.READ_LEDGER}
     required_permissions = {"GET": ["audit.view_checkpoint"]}
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No checkpoint yet.")}
+    )
     def get(self, request):
         checkpoint = Checkpoint.objects.order_by("-tree_size").first()
         if checkpoint is None:

@@ -1,6 +1,7 @@
 """The OpenAPI schema documents the refusals every endpoint can give, whatever the view says:
 no credentials (401), the role or the API key's scope (403), too large (413), too many
-requests for the key (429, with Retry-After)."""
+requests for the key (429, with Retry-After); and, where the request carries input, bad input
+(400) and an unknown object (404)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ REFUSALS = {
 }
 
 
+BAD_INPUT = _refusal("Bad input; the message names the field.")
+NOT_FOUND = _refusal("No such object.")
+PAGINATION = {"limit", "offset"}
+
+
 def document_refusals(result, generator, request, public):
     """drf-spectacular postprocessing hook: add ``REFUSALS`` to every API operation, keeping
     what a view documents itself (e.g. the workflow's 403 with its rule)."""
@@ -50,7 +56,13 @@ def document_refusals(result, generator, request, public):
             continue
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            for code, response in REFUSALS.items():
+            parameters = operation.get("parameters", [])
+            refusals = dict(REFUSALS)
+            if parameters or "requestBody" in operation:
+                refusals["400"] = BAD_INPUT
+            if any(p["in"] == "path" or p["name"] not in PAGINATION for p in parameters):
+                refusals["404"] = NOT_FOUND
+            for code, response in refusals.items():
                 if "content" not in responses.get(code, {}):
                     responses[code] = response
     return result
