@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000")
-        parser.add_argument("--predictions", type=int, default=5000)
+        parser.add_argument("--predictions", type=int, default=15000)
         parser.add_argument("--outcome-share", type=float, default=0.6)
         parser.add_argument("--shadow-share", type=float, default=0.5)
         parser.add_argument("--live", type=int, default=100, help="applicants scored now")
@@ -53,6 +53,7 @@ class Command(BaseCommand):
         start = now - dt.timedelta(days=30)
         history = max(n - options["live"], 1)
         rng = np.random.default_rng(11)
+        logged = {"predictions": 0, "outcomes": 0}
         with AttestClient(options["url"], key_file.read_text().strip(), batch_size=500) as client:
             for i, row in enumerate(applicants.itertuples(index=False)):
                 decided = start + dt.timedelta(seconds=int(i * 30 * 86400 / history))
@@ -68,11 +69,13 @@ class Command(BaseCommand):
                     context={"environment": "production", "channel": "web"},
                     decided_at=decided,
                 )
+                logged["predictions"] += 1
                 observed = decided + OUTCOME_AFTER
                 if rng.random() < options["outcome_share"] and observed <= now:
                     client.log_outcome(
                         event_id=event_id, outcome={"label": int(row.repaid)}, observed_at=observed
                     )
+                    logged["outcomes"] += 1
                 if shadow_scores is not None and rng.random() < options["shadow_share"]:
                     score = float(shadow_scores[i])
                     threshold = 0.62 if row.sex == "F" else 0.5  # the injected bias
@@ -85,10 +88,12 @@ class Command(BaseCommand):
                         context={"environment": "shadow", "channel": "web"},
                         decided_at=decided,
                     )
+                    logged["predictions"] += 1
             result = client.flush(timeout=180)
             stats = client.stats
         self.stdout.write(
-            f"Logged {stats.acknowledged} predictions and outcomes through the client "
-            f"({stats.rejected} rejected, {stats.dropped} dropped); "
+            f"Logged {logged['predictions']:,} predictions and {logged['outcomes']:,} outcomes "
+            f"through the client ({stats.acknowledged:,} acknowledged, "
+            f"{stats.rejected} rejected, {stats.dropped} dropped); "
             f"all acknowledged: {bool(result)}"
         )
