@@ -378,7 +378,7 @@ class AIModelAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "domain", "lifecycle_status"]}),
         ("Use", {"fields": ["intended_purpose", "intended_users"]}),
-        ("Ownership", {"fields": ["business_owner", "developing_team"]}),
+        ("Ownership", {"fields": ["business_owner", "developing_team", "monthly_cost"]}),
         ("Risk", {"fields": ["risk_tier", "eu_ai_act_category", "annex_iii_area"]}),
         (
             "Monitoring",
