@@ -42,11 +42,6 @@ from .models import (
     WorkflowError,
 )
 
-admin.site.site_header = "Attest — model risk and audit evidence"
-admin.site.site_title = "Attest"
-admin.site.index_title = "Governance"
-
-
 # ---------------------------------------------------------------------------- workflow forms
 
 
