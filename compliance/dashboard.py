@@ -157,11 +157,8 @@ def failing_checks(reports: list[MonitoringReport]) -> tuple[list[Figure], list[
     figures = []
     for check in CHECKS:
         failing = [r.pk for r in reports if any(b["check"] == check for b in r.breaches)]
-        url = (
-            changelist(MonitoringReport, id__in=",".join(map(str, failing)))
-            if failing
-            else changelist(MonitoringReport, passed__exact=0)
-        )
+        # Exactly these reports ("0" matches none: the list is empty, as the count says).
+        url = changelist(MonitoringReport, id__in=",".join(map(str, failing)) or "0")
         figures.append(Figure(f"Failing {check} checks", len(failing), url, alarming=True))
     return figures, [r for r in reports if not r.passed]
 
