@@ -26,6 +26,12 @@ from .models import AIModel, Condition, Finding, ModelVersion, MonitoringReport,
 
 VOLUME_DAYS = 30
 CHECKS = ("fairness", "drift", "performance")
+CATEGORY_HEADINGS = {
+    EUAIActCategory.PROHIBITED: "Prohibited",
+    EUAIActCategory.HIGH_RISK: "High-risk",
+    EUAIActCategory.LIMITED: "Limited",
+    EUAIActCategory.MINIMAL: "Minimal",
+}
 
 
 def changelist(model, **filters: Any) -> str:
@@ -71,7 +77,7 @@ def inventory() -> tuple[list[tuple[str, str]], list[dict[str, Any]], Figure]:
         (row["risk_tier"], row["eu_ai_act_category"]): row["n"]
         for row in AIModel.objects.values("risk_tier", "eu_ai_act_category").annotate(n=Count("pk"))
     }
-    categories = [(c.value, c.label.split(" (")[0].split(" –")[0]) for c in EUAIActCategory]
+    categories = [(c.value, CATEGORY_HEADINGS[c]) for c in EUAIActCategory]
     rows = []
     for tier in RiskTier:
         cells = [
@@ -87,7 +93,8 @@ def inventory() -> tuple[list[tuple[str, str]], list[dict[str, Any]], Figure]:
         total = sum(cell.count for cell in cells)
         rows.append(
             {
-                "tier": tier.label,
+                "tier": tier.label.split(" –")[0],
+                "meaning": tier.label,
                 "cells": cells,
                 "total": Figure(
                     tier.label, total, changelist(AIModel, risk_tier__exact=tier.value)
@@ -255,7 +262,7 @@ def volume_chart(points: list[tuple[dt.date, int, str]], width=560, height=120) 
             f'<rect x="{x + 1:.1f}" y="{6 + plot_h - h:.1f}" width="{max(step - 2, 1):.1f}" '
             f'height="{max(h, 0.5):.1f}" fill="#2f5d8a"/></a>'
         )
-        if i % 7 == 0 or i == len(points) - 1:
+        if (len(points) - 1 - i) % 7 == 0:  # weekly, ending today
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{height - 4}" text-anchor="middle" '
                 f'fill="{INK}">{day:%d %b}</text>'
