@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install pdf-tools demo test lint format serve clean
+.PHONY: install pdf-tools browser demo test screenshots lint format serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,11 +26,23 @@ pdf-tools:
 	    $$SUDO apt-get update -qq && \
 	    $$SUDO apt-get install -y -qq poppler-utils libharfbuzz-subset0 >/dev/null; }
 
+# The browser tests (tests/e2e) drive Debian's headless Chromium through its chromedriver;
+# installed only when missing, like the PDF tools.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && \
+	    $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
 demo: install
 	HOST=$(HOST) PORT=$(PORT) bin/demo
 
-test: install
+test: install browser
 	$(BIN)/pytest -n 2
+
+# The README's screenshots, taken by the browser tests (each test run keeps its own in var/).
+screenshots: install browser
+	ATTEST_SCREENSHOTS=docs $(BIN)/pytest -p no:xdist tests/e2e/test_risk_officer_flows.py
 
 lint: install
 	$(BIN)/ruff check .

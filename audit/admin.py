@@ -8,6 +8,9 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from compliance.admin import RequiredReasonForm, Step, WorkflowAdminMixin
+
+from .ledger import acknowledge_alert
 from .models import (
     Alert,
     Checkpoint,
@@ -182,8 +185,20 @@ class VerificationRunAdmin(ReadOnlyAdmin):
         return obj.message.splitlines()[0] if obj.message else ""
 
 
+ACKNOWLEDGE = Step(
+    "Acknowledge",
+    RequiredReasonForm,
+    "audit.change_alert",
+    lambda alert, user, data: acknowledge_alert(alert, user, data["reason"]),
+)
+
+
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(WorkflowAdminMixin, ReadOnlyAdmin):
+    """Alerts stay open (and on the dashboard) until a risk officer acknowledges them with a
+    reason: a button on the alert's page and a bulk action, both a ledger event."""
+
+    steps = {"acknowledge": ACKNOWLEDGE}
     list_display = [
         "kind",
         "model",
@@ -192,6 +207,11 @@ class AlertAdmin(ReadOnlyAdmin):
         "first_seen",
         "last_seen",
         "acknowledged_at",
+        "acknowledged_by",
     ]
     list_filter = ["kind", "model", ("acknowledged_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["model", "version", "acknowledged_by"]
     search_fields = ["message", "subject"]
+
+    def offered_steps(self, obj) -> list[str]:
+        return [] if obj.acknowledged_at else ["acknowledge"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -133,4 +134,41 @@ def raise_alert(
         )
     )
     alert.is_new = False
+    return alert
+
+
+def acknowledge_alert(alert: Alert, actor, reason: str) -> Alert:
+    """A risk officer acknowledges an open alert: who, when and why, with its ledger event.
+
+    Only holders of ``audit.change_alert`` (risk officers) may; the reason is required. Once
+    acknowledged the alert leaves the dashboard, and the same breach raises a new alert.
+    """
+    from compliance.models import IllegalTransition, RuleViolation
+
+    if not actor.has_perm("audit.change_alert"):
+        raise RuleViolation("Only model risk officers may acknowledge alerts.", rule="role")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the alert is acknowledged."})
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().select_related("model").get(pk=alert.pk)
+        if alert.acknowledged_at is not None:
+            raise IllegalTransition(
+                f"Alert #{alert.pk} was acknowledged already, by "
+                f"{alert.acknowledged_by.get_username()} at {iso(alert.acknowledged_at)}.",
+                state="acknowledged",
+            )
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor
+        alert.acknowledgement = reason
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement"])
+        record_event(
+            "alert.acknowledged",
+            actor=actor,
+            obj=alert,
+            model=alert.model,
+            before={"kind": alert.kind, "subject": alert.subject, "open": True},
+            after={"acknowledged_at": iso(alert.acknowledged_at), "open": False},
+            reason=reason,
+        )
     return alert

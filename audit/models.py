@@ -348,9 +348,10 @@ class SequencerState(models.Model):
 class Alert(models.Model):
     """An alert raised by the ledger or the monitors, open until someone acknowledges it.
 
-    One row per open (kind, model, subject) — the subject says what it is about, e.g. a version
-    label or "sex=F": repeats increase ``occurrences`` rather than flooding. Raising it writes a
-    governance event.
+    A risk officer acknowledges it (who, when, why: ``audit.ledger.acknowledge_alert``, a ledger
+    event); until then the dashboard shows it. One row per open (kind, model, subject) — the
+    subject says what it is about, e.g. a version label or "sex=F": repeats increase
+    ``occurrences`` rather than flooding. Raising it writes a governance event.
     """
 
     class Kind(models.TextChoices):
@@ -376,14 +377,25 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    acknowledgement = models.TextField(
+        blank=True, help_text="Why it was acknowledged: what was looked at, what follows."
+    )
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                name="alert_acknowledged_by_whom_and_why",
+                condition=models.Q(acknowledged_at__isnull=True)
+                | (models.Q(acknowledged_by__isnull=False) & ~models.Q(acknowledgement="")),
+                violation_error_message=(
+                    "An acknowledged alert records who acknowledged it, and why."
+                ),
+            ),
             models.UniqueConstraint(
                 fields=["kind", "model", "subject"],
                 condition=models.Q(acknowledged_at__isnull=True),
                 name="one_open_alert_per_subject",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

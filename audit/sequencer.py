@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from audit import merkle
 from audit.canonical import canonical_json
+from compliance.models import PredictionVolume
 
 from . import signing
 from .models import (
@@ -84,6 +85,8 @@ def seal_pending(limit: int = BATCH) -> Sealed:
                 nodes.append(TreeNode(key=node_key(level, index), hash=digest))
         Leaf.objects.bulk_create(leaves)
         TreeNode.objects.bulk_create(nodes)
+        # The dashboard's per-day volumes count each prediction as it is sealed, exactly once.
+        PredictionVolume.add_sealed(state.watermark_id, rows[-1][0])
         state.tree_size = frontier.size
         state.frontier = frontier.to_dict()
         state.watermark_id = rows[-1][0]

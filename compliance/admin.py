@@ -41,11 +41,6 @@ from .models import (
     WorkflowError,
 )
 
-admin.site.site_header = "Attest — model risk and audit evidence"
-admin.site.site_title = "Attest"
-admin.site.index_title = "Governance"
-
-
 # ---------------------------------------------------------------------------- workflow forms
 
 
@@ -377,7 +372,7 @@ class AIModelAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "domain", "lifecycle_status"]}),
         ("Use", {"fields": ["intended_purpose", "intended_users"]}),
-        ("Ownership", {"fields": ["business_owner", "developing_team"]}),
+        ("Ownership", {"fields": ["business_owner", "developing_team", "monthly_cost"]}),
         ("Risk", {"fields": ["risk_tier", "eu_ai_act_category", "annex_iii_area"]}),
         (
             "Monitoring",

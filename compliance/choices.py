@@ -101,6 +101,7 @@ class KeyAction(models.TextChoices):
     READ_REPORTS = "read_reports", "Read monitoring reports"
     RUN_REPORTS = "run_reports", "Run monitoring reports"
     ISSUE_DOCUMENTS = "issue_documents", "Generate and download documents"
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts", "Acknowledge alerts"
 
 
 # States in which a version counts as approved (if its approval has not expired).

@@ -11,8 +11,9 @@ import jsonschema
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 from simple_history.models import HistoricalRecords
@@ -162,6 +163,14 @@ class AIModel(models.Model):
     favourable_value = models.JSONField(
         default=favourable_default,
         help_text="The decision value that is favourable to the subject, e.g. 1.",
+    )
+    monthly_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What running the model costs a month (compute, licences, people), in the "
+        "reporting currency; empty while unknown.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -1084,3 +1093,77 @@ class ModelArtifact(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"artifact of {self.version} ({self.sha256[:12]}…)"
+
+
+class PredictionVolume(models.Model):
+    """How many predictions one version made on one day (UTC) in one environment: a rollup of
+    the ledger kept so the dashboard never counts millions of predictions on a page load.
+
+    Maintained by the sequencer as it seals predictions (``add_sealed``, in the sealing
+    transaction, so every sealed prediction is counted exactly once); ``rebuild`` recounts
+    everything sealed (``manage.py rollup_prediction_volume``). Read by the dashboard and the
+    readiness scorecard.
+    """
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    predictions = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["model", "day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "day", "environment"], name="one_volume_per_version_day_env"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "model"], name="volume_day_model")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} on {self.day} in {self.environment}: {self.predictions}"
+
+    @classmethod
+    def add_sealed(cls, after_entry_id: int, upto_entry_id: int) -> None:
+        """Count the predictions whose entries were just sealed: ids in (after, upto]."""
+        from audit.models import PredictionRecord
+
+        sealed = PredictionRecord.objects.filter(
+            entry_id__gt=after_entry_id, entry_id__lte=upto_entry_id
+        )
+        for row in cls._per_day(sealed):
+            key = {k: row[k] for k in ("version_id", "day", "environment")}
+            added = cls.objects.filter(**key).update(predictions=models.F("predictions") + row["n"])
+            if not added:
+                cls.objects.create(model_id=row["model_id"], predictions=row["n"], **key)
+
+    @classmethod
+    def rebuild(cls) -> int:
+        """Recount every sealed prediction from the ledger; the number of rows written."""
+        from audit.models import PredictionRecord, SequencerState
+
+        state = SequencerState.objects.filter(pk=1).first()
+        watermark = state.watermark_id if state else 0
+        rows = cls._per_day(PredictionRecord.objects.filter(entry_id__lte=watermark))
+        with transaction.atomic():
+            cls.objects.all().delete()
+            cls.objects.bulk_create(
+                cls(
+                    model_id=r["model_id"],
+                    version_id=r["version_id"],
+                    day=r["day"],
+                    environment=r["environment"],
+                    predictions=r["n"],
+                )
+                for r in rows
+            )
+        return len(rows)
+
+    @staticmethod
+    def _per_day(predictions: models.QuerySet) -> list[dict[str, Any]]:
+        return list(
+            predictions.annotate(day=TruncDate("decided_at"))
+            .values("version_id", "day", "environment", model_id=models.F("version__model_id"))
+            .annotate(n=models.Count("pk"))
+            .order_by()
+        )

@@ -164,6 +164,16 @@ def _transactional(item) -> bool:
     )
 
 
+def _browser_test(item) -> bool:
+    """A live-server test case (tests/e2e): it empties the tables itself (see its base)."""
+    from django.test import TestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    return (
+        cls is not None and issubclass(cls, TransactionTestCase) and not issubclass(cls, TestCase)
+    )
+
+
 _dropped_triggers: list[str] = []
 
 
@@ -207,7 +217,7 @@ def _ledger_reset_after_transactional_tests(request):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     yield
-    if nextitem is None or not _transactional(item):
+    if nextitem is None or not (_transactional(item) or _browser_test(item)):
         return  # nothing was emptied, or the session is over and the test database gone
     # Put back what the migrations created (triggers, roles), as the next test expects.
     with item.config.stash[blocking_manager_key].unblock():

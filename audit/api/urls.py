@@ -17,4 +17,9 @@ urlpatterns = [
         views.ConsistencyView.as_view(),
         name="checkpoint-consistency",
     ),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        views.AcknowledgeAlertView.as_view(),
+        name="alert-acknowledge",
+    ),
 ]

@@ -8,16 +8,18 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit import ingest, sequencer
-from audit.models import Checkpoint, PredictionRecord
+from audit.ledger import acknowledge_alert
+from audit.models import Alert, Checkpoint, PredictionRecord
 from audit.trail import prediction_trail
 from compliance.api.permissions import check_key_covers
+from compliance.api.workflow_serializers import RequiredReasonSerializer
 from compliance.choices import KeyAction
 
 RECEIPTS = OpenApiResponse(
@@ -180,3 +182,43 @@ class TrailView(APIView):
         )
         sensitive = request.user.has_perm("audit.view_sensitiveattributes")
         return Response(prediction_trail(record, include_sensitive=sensitive))
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    version = serializers.SlugRelatedField(slug_field="label", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = ["id", "kind", "model", "version", "subject", "message", "occurrences",
+                  "first_seen", "last_seen", "acknowledged_at", "acknowledged_by",
+                  "acknowledgement"]  # fmt: skip
+
+
+@extend_schema(
+    summary="Acknowledge an alert (risk officers)",
+    description="Records who acknowledged it, when and why, as a ledger event. Until then the "
+    "alert stays on the dashboard.",
+    request=RequiredReasonSerializer,
+    responses={
+        200: AlertSerializer,
+        400: OpenApiResponse(description="No reason given."),
+        403: OpenApiResponse(description="Not a model risk officer."),
+        404: OpenApiResponse(description="No such alert."),
+        409: OpenApiResponse(description="Acknowledged already."),
+    },
+    tags=["alerts"],
+)
+class AcknowledgeAlertView(APIView):
+    required_permissions = {"POST": ["audit.change_alert"]}
+    key_actions = {"POST": KeyAction.ACKNOWLEDGE_ALERTS}
+    key_model_lookup = (Alert, "pk", "model__slug")
+    permission_denied_message = "Only model risk officers may acknowledge alerts."
+
+    def post(self, request, pk: int):
+        alert = get_object_or_404(Alert, pk=pk)
+        serializer = RequiredReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alert = acknowledge_alert(alert, request.user, serializer.validated_data["reason"])
+        return Response(AlertSerializer(alert).data)

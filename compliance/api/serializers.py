@@ -36,6 +36,7 @@ class AIModelSerializer(serializers.ModelSerializer):
             "sensitive_attributes",
             "favourable_label",
             "favourable_value",
+            "monthly_cost",
             "created_at",
             "updated_at",
         ]

@@ -21,6 +21,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.ingest import ingest_predictions
+from audit.ledger import raise_alert
+from audit.models import Alert
 from compliance.choices import EUAIActCategory, KeyAction, RiskTier, Severity
 from compliance.keys import issue_key, revoke_key
 from compliance.models import AIModel, Condition, Finding, MonitoringReport
@@ -86,6 +88,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, bool, set[str], int, int]] = {
     ("documents", "POST"): (K.ISSUE_DOCUMENTS, True, {R, V, A}, 400, 403),
     ("document-job", "GET"): (K.ISSUE_DOCUMENTS, False, {R, V, A}, 404, 403),
     ("document-download", "GET"): (K.ISSUE_DOCUMENTS, False, STAFF_READERS, 404, 403),
+    ("alert-acknowledge", "POST"): (K.ACKNOWLEDGE_ALERTS, True, {R}, 400, 403),
 }
 
 
@@ -122,7 +125,7 @@ def test_every_endpoint_is_in_the_table():
 
 @pytest.fixture
 def world(db, version, risk_officer, validator, auditor, developer, service):
-    """A model with a version, a prediction, a finding, a condition and a report; another
+    """A model with a version, a prediction, a finding, a condition, a report and an alert; another
     model; the five personas."""
     other = AIModel.objects.create(
         name="Fraud screening",
@@ -171,7 +174,13 @@ def world(db, version, risk_officer, validator, auditor, developer, service):
         "new_size": 1,
         "reference": "no-such-document",
     }
-    objects = {"finding": finding.pk, "condition": condition.pk, "report": report.pk}
+    alert = raise_alert(Alert.Kind.DRIFT_BREACH, model=version.model, message="PSI 0.3 > 0.2")
+    objects = {
+        "finding": finding.pk,
+        "condition": condition.pk,
+        "report": report.pk,
+        "alert": alert.pk,
+    }
     return users, other, kwargs, objects
 
 
