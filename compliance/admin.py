@@ -384,6 +384,7 @@ class AIModelAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
             "Monitoring",
             {"fields": ["sensitive_attributes", "favourable_label", "favourable_value"]},
         ),
+        ("Retention", {"fields": ["retention_months"]}),
     ]
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -208,6 +208,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "run-due-reports": {"task": "attest.run_due_reports", "schedule": 60.0},
     "explain-pending": {"task": "attest.explain_pending", "schedule": 5.0},
+    "purge-expired": {"task": "attest.purge_expired", "schedule": 24 * 60 * 60.0},
 }
 
 # Monitoring: where breach alerts go besides the ledger and the dashboard.

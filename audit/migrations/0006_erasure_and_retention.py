@@ -2,8 +2,9 @@
 allows, dropping a sealed payload past retention (the triggers let exactly that through).
 Only risk officers and auditors see the subject keys' bookkeeping (never the keys)."""
 
-import django.db.models.deletion
 import uuid
+
+import django.db.models.deletion
 from django.db import migrations, models
 
 from audit.appendonly import allow_purge_only, refuse_purge

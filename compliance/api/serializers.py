@@ -33,6 +33,7 @@ class AIModelSerializer(serializers.ModelSerializer):
             "eu_ai_act_category",
             "annex_iii_area",
             "lifecycle_status",
+            "retention_months",
             "sensitive_attributes",
             "favourable_label",
             "favourable_value",
