@@ -19,9 +19,9 @@ from .models import Checkpoint
 
 # The purge event's leaf is looked up only for the (few) purged entries.
 LEAVES_SQL = (
-    "SELECT l.index, e.canonical, e.leaf_hash, CASE WHEN e.purged_by_id IS NULL THEN NULL "
-    "ELSE coalesce((SELECT p.index FROM audit_leaf p WHERE p.entry_id = e.purged_by_id), -1) "
-    "END FROM audit_leaf l JOIN audit_ledgerentry e ON e.id = l.entry_id {where} ORDER BY l.index"
+    'SELECT l."index", e.canonical, e.leaf_hash, CASE WHEN e.purged_by_id IS NULL THEN NULL '
+    'ELSE coalesce((SELECT p."index" FROM audit_leaf p WHERE p.entry_id = e.purged_by_id), -1) '
+    'END FROM audit_leaf l JOIN audit_ledgerentry e ON e.id = l.entry_id {where} ORDER BY l."index"'
 )
 
 
@@ -31,7 +31,7 @@ def _leaves(up_to: int | None):
     On PostgreSQL a server-side cursor in binary mode: ``bytea`` then arrives as bytes, not as
     hex text to decode, which makes a million-entry export several times faster.
     """
-    where = "WHERE l.index < %s" if up_to is not None else ""
+    where = 'WHERE l."index" < %s' if up_to is not None else ""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(LEAVES_SQL.format(where=where), [up_to] if up_to is not None else [])
