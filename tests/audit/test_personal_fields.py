@@ -3,7 +3,6 @@ the ledger commits to their ciphertext, never to the values, and retries leak no
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 
@@ -12,43 +11,9 @@ import pytest
 from audit.canonical import canonical_json
 from audit.models import PredictionRecord, SubjectKey
 from audit.personal import ERASED, WITHHELD, content_digest, destroy, subject_digest
-from compliance.models import ModelVersion
-from tests.audit.conftest import committed, prediction
-from tests.conftest import bundle
+from tests.audit.conftest import EMAIL, NAME, committed, personal_prediction, prediction
 
 pytestmark = committed
-
-EMAIL = "jane.doe@example.org"
-NAME = "Jane Doe"
-
-
-def personal_schema() -> dict:
-    return {
-        "type": "object",
-        "properties": {
-            "income": {"type": "number"},
-            "email": {"type": "string", "x-personal": True},
-            "name": {"type": "string", "x-personal": True},
-        },
-        "required": ["income"],
-    }
-
-
-@pytest.fixture
-def personal_version(ai_model, developer) -> ModelVersion:
-    fields = bundle(label="2.0.0", input_schema=personal_schema())
-    fields["training_date_from"] = dt.date(2024, 1, 1)
-    fields["training_date_to"] = dt.date(2025, 12, 31)
-    return ModelVersion.objects.create(model=ai_model, created_by=developer, **fields)
-
-
-def personal_prediction(**overrides) -> dict:
-    return prediction(
-        version="2.0.0",
-        inputs={"income": 52.5, "email": EMAIL, "name": NAME},
-        subject_id="customer-4711",
-        **overrides,
-    )
 
 
 def post(client, body):
