@@ -120,6 +120,9 @@ class RuleViolation(WorkflowError):
 
 # EU AI Act Art. 19 and 26(6): automatically generated logs are kept at least six months.
 MIN_RETENTION_MONTHS = 6
+RETENTION_TOO_SHORT = (
+    f"Logs must be kept at least {MIN_RETENTION_MONTHS} months (EU AI Act Art. 19)."
+)
 
 
 class AIModel(models.Model):
@@ -169,12 +172,7 @@ class AIModel(models.Model):
     )
     retention_months = models.PositiveSmallIntegerField(
         default=MIN_RETENTION_MONTHS,
-        validators=[
-            MinValueValidator(
-                MIN_RETENTION_MONTHS,
-                f"Logs must be kept at least {MIN_RETENTION_MONTHS} months (EU AI Act Art. 19).",
-            )
-        ],
+        validators=[MinValueValidator(MIN_RETENTION_MONTHS, RETENTION_TOO_SHORT)],
         help_text="Months the payloads of its predictions and outcomes are kept; then purged "
         "(their hashes stay). At least 6 (EU AI Act Art. 19).",
     )
@@ -207,9 +205,7 @@ class AIModel(models.Model):
             models.CheckConstraint(
                 name="retention_at_least_six_months",
                 condition=models.Q(retention_months__gte=MIN_RETENTION_MONTHS),
-                violation_error_message=(
-                    f"Logs must be kept at least {MIN_RETENTION_MONTHS} months (EU AI Act Art. 19)."
-                ),
+                violation_error_message=RETENTION_TOO_SHORT,
             ),
         ]
 

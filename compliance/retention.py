@@ -56,6 +56,7 @@ def set_retention(model: AIModel, months: int, *, actor=None, reason: str = "") 
     model.retention_months = months
     model.full_clean()
     model._change_reason = reason
+    model._history_user = actor
     model.save()
     return model
 
