@@ -41,7 +41,7 @@ from .models import (
     SensitiveAttributes,
     SubjectKey,
 )
-from .personal import content_digest, encrypt, personal_fields, subject_keys
+from .personal import content_digest, encrypt, personal_fields_of, subject_keys
 
 PREDICTION_FIELDS = {
     "event_id",
@@ -201,7 +201,7 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
     if subject_id is not None and (not isinstance(subject_id, str) or not subject_id):
         errors["subject_id"] = "Must be a non-empty string: the data subject's id."
     elif subject_id is None and version is not None and isinstance(item.get("inputs"), dict):
-        carried = [name for name in personal_fields(version.input_schema) if name in item["inputs"]]
+        carried = [name for name in personal_fields_of(version) if name in item["inputs"]]
         if carried:
             errors["subject_id"] = (
                 f"Required: the inputs carry personal fields ({', '.join(carried)}), so the "
@@ -317,7 +317,7 @@ def _personal_apart(p: _Prediction, keys: dict[str, SubjectKey]) -> dict[str, An
     if subject_id is None:
         return {"inputs": inputs, "personal": None}
     key = keys[subject_id]
-    names = [name for name in personal_fields(p.version.input_schema) if name in inputs]
+    names = [name for name in personal_fields_of(p.version) if name in inputs]
     return {
         "inputs": {name: value for name, value in inputs.items() if name not in names},
         "personal": {

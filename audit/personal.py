@@ -13,6 +13,7 @@ HMACs: a plain SHA-256 of a low-entropy value is reversed by trying every value.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 import os
@@ -32,6 +33,21 @@ ERASED = "[erased]"
 WITHHELD = "[withheld]"
 
 
+_personal_by_schema: dict[str, list[str]] = {}
+
+
+def personal_fields_of(version) -> list[str]:
+    """``personal_fields`` of a version's input schema, kept per schema hash (ingest's path)."""
+    names = _personal_by_schema.get(version.input_schema_sha256)
+    if names is None:
+        if len(_personal_by_schema) > 256:
+            _personal_by_schema.clear()
+        names = _personal_by_schema[version.input_schema_sha256] = personal_fields(
+            version.input_schema
+        )
+    return names
+
+
 def personal_fields(input_schema: dict[str, Any]) -> list[str]:
     """Names of the top-level properties the schema marks ``"x-personal": true``."""
     properties = input_schema.get("properties") if isinstance(input_schema, dict) else None
@@ -44,10 +60,15 @@ def personal_fields(input_schema: dict[str, Any]) -> list[str]:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: str, purpose: str) -> bytes:
+    return hmac.digest(secret.encode(), f"attest {purpose}".encode(), "sha256")
+
+
 def keyed_digest(purpose: str, data: bytes) -> str:
-    """HMAC-SHA256 (hex) of ``data`` under a key derived from ``SECRET_KEY`` for ``purpose``."""
-    key = hmac.digest(settings.SECRET_KEY.encode(), f"attest {purpose}".encode(), "sha256")
-    return hmac.new(key, data, "sha256").hexdigest()
+    """HMAC-SHA256 (hex) of ``data`` under a key derived from ``LEDGER_DIGEST_KEY`` for
+    ``purpose``."""
+    return hmac.new(_derived_key(settings.LEDGER_DIGEST_KEY, purpose), data, "sha256").hexdigest()
 
 
 def content_digest(item: dict[str, Any]) -> str:

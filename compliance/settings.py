@@ -188,6 +188,10 @@ LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
 # Refused with 413 before parsing; a batch of 1,000 typical predictions is about 1 MB.
 LEDGER_MAX_REQUEST_BYTES = env_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
 LEDGER_MAX_BATCH = env_int("LEDGER_MAX_BATCH", 5000)
+# Keys the HMACs that find a data subject's key again and recognise retries without revealing
+# personal data. Keep it stable: SECRET_KEY serves when unset, and rotating that would then
+# orphan every subject's key (erase_subject could no longer find it).
+LEDGER_DIGEST_KEY = env("LEDGER_DIGEST_KEY") or SECRET_KEY
 DATA_UPLOAD_MAX_MEMORY_SIZE = LEDGER_MAX_REQUEST_BYTES
 
 # The approval workflow: an approval expires this many months after it was given, by risk tier

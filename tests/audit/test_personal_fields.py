@@ -45,7 +45,7 @@ def test_the_retry_digest_is_keyed_and_does_not_reveal_personal_values(logged, s
     assert json.loads(bytes(record.entry.canonical))["content_hmac"] == record.content_sha256
     assert plain not in bytes(record.entry.canonical).decode()
     # Guessing a value needs the server's key: another key gives another digest.
-    settings.SECRET_KEY = "another-secret-key-" * 3
+    settings.LEDGER_DIGEST_KEY = "another-digest-key-" * 3
     assert content_digest(logged) != record.content_sha256
 
 
