@@ -178,22 +178,21 @@ def purge_expired(now: dt.datetime | None = None, *, actor=None) -> Purged:
             .exclude(kept)
             .exclude(prediction__subject__in=held_subjects)
         )
+        after = {"prediction": 0, "outcome": 0}  # keyset: each batch starts past the last
         while True:
             batch = {
-                "prediction": list(
-                    predictions.order_by("entry_id").values_list("id", "entry_id", "entry__leaf")[
-                        :PURGE_BATCH
-                    ]
-                ),
-                "outcome": list(
-                    outcomes.order_by("entry_id").values_list("id", "entry_id", "entry__leaf")[
-                        :PURGE_BATCH
-                    ]
-                ),
+                kind: list(
+                    rows.filter(entry_id__gt=after[kind])
+                    .order_by("entry_id")
+                    .values_list("id", "entry_id", "entry__leaf")[:PURGE_BATCH]
+                )
+                for kind, rows in (("prediction", predictions), ("outcome", outcomes))
             }
             if not batch["prediction"] and not batch["outcome"]:
                 break
             _purge_batch(model, cutoff, batch, actor)
+            for kind, rows in batch.items():
+                after[kind] = rows[-1][1] if rows else after[kind]
             result.events += 1
             result.predictions += len(batch["prediction"])
             result.outcomes += len(batch["outcome"])

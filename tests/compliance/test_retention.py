@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import GovernanceEvent, LedgerEntry, PredictionRecord, SensitiveAttributes
 from audit.sequencer import seal_all
+from compliance import retention
 from compliance.models import AIModel, LegalHold
 from compliance.retention import purge_expired
 from tests.audit.conftest import committed, outcome, personal_prediction, prediction
@@ -162,6 +163,15 @@ def test_the_purge_is_a_ledger_event_listing_what_it_purged(logged):
     covered = [i for first, last in event.after["leaf_ranges"] for i in range(first, last + 1)]
     assert covered == leaves
     assert event.entry.leaf is not None  # sealed at once, so the next export holds it
+
+
+def test_a_large_purge_goes_in_batches_each_its_own_event(logged, monkeypatch, tmp_path):
+    monkeypatch.setattr(retention, "PURGE_BATCH", 2)
+    result = purge_expired(later(7))
+    assert (result.events, result.predictions, result.outcomes) == (2, 3, 1)
+    events = GovernanceEvent.objects.filter(event_type="ledger.purged").order_by("pk")
+    assert [(e.after["predictions"], e.after["outcomes"]) for e in events] == [(2, 1), (1, 0)]
+    assert "purged: 4 payloads" in run("verify_ledger")
 
 
 def test_payloads_within_retention_are_kept(logged, ai_model):
