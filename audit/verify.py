@@ -181,16 +181,19 @@ def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key
             raise _Failed(f"{first} and {cp} sign different roots for one size: a forked log")
 
 
+PURGED = b'{"purged":{"by_leaf":'
+
+
 def _purge_reference(line: bytes, i: int) -> int | None:
     """The leaf of the purge event a purged entry's line names; None if the line is no such
     marker. A marker naming no later leaf fails."""
-    if not line.startswith(b'{"purged":'):
+    if not line.startswith(PURGED) or not line.endswith(b"}}"):
         return None
     try:
-        by = json.loads(line)["purged"]["by_leaf"]
-    except (ValueError, TypeError, KeyError):
-        return None
-    if type(by) is not int or by <= i:
+        by = int(line[len(PURGED) : -2])
+    except ValueError:  # e.g. null: the exporter found no sealed purge event
+        by = None
+    if by is None or by <= i:
         raise _Failed(
             f"entry {i} is marked purged by leaf {by}, which is no later entry of the ledger "
             "(its purge event is not sealed yet, or the marker was forged)",
@@ -254,8 +257,10 @@ def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes],
             if by is None:
                 raise _mismatch(directory, n - 1)
             h = _recorded(record, n)
-            purged.setdefault(by + 1, []).append(n - 1)
-            awaited = min(purged)
+            if by + 1 not in purged:
+                purged[by + 1] = []
+                awaited = min(purged)
+            purged[by + 1].append(n - 1)
             purged_count += 1
         append(h)
         if n == stop:
