@@ -103,6 +103,18 @@ def test_legal_holds_are_placed_and_released_with_reasons_as_ledger_events(ai_mo
     assert run("legal_hold", "list") == ""
 
 
+def test_risk_officers_and_auditors_see_the_holds_in_the_admin_read_only(
+    ai_model, risk_officer, auditor, developer
+):
+    user = risk_officer.username
+    run("legal_hold", "place", "--model", ai_model.slug, "--reason", "lawsuit 17", "--by", user)
+    for person in (risk_officer, auditor):
+        page = logged_in(person).get("/admin/compliance/legalhold/")
+        assert page.status_code == 200 and "lawsuit 17" in page.content.decode()
+        assert logged_in(person).get("/admin/compliance/legalhold/add/").status_code == 403
+    assert logged_in(developer).get("/admin/compliance/legalhold/").status_code == 403
+
+
 def test_a_legal_hold_needs_a_known_target(db, risk_officer):
     with pytest.raises(CommandError, match="No data subject"):
         run("legal_hold", "place", "--subject", "x", "--reason", "r", "--by", risk_officer.username)
