@@ -5,7 +5,9 @@ bytes of what happened and their RFC 6962 leaf hash. Typed records (``Prediction
 projections of an entry for queries; the entry's bytes are the evidence. The sequencer gives
 each entry a leaf index (``Leaf``), stores the Merkle tree's perfect subtrees (``TreeNode``)
 and signs ``Checkpoint``s. None of these rows is ever updated or deleted: the ORM refuses, and
-database triggers refuse (see migration ``0002_append_only``).
+database triggers refuse (see migration ``0002_append_only``). The one exception: past its
+model's retention a sealed prediction's or outcome's payload may be dropped, its leaf hash kept,
+by a recorded purge (``LedgerEntryQuerySet.purge``, migration ``0006_erasure_and_retention``).
 """
 
 from __future__ import annotations

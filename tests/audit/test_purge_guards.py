@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.export import export_ledger
+from audit.ingest import ingest_predictions
 from audit.ledger import record_event
 from audit.models import GovernanceEvent, Leaf, LedgerEntry
 from audit.sequencer import seal_all
@@ -94,10 +95,9 @@ def test_the_database_refuses_every_other_update(sealed, purge_event, tamper):
 
 
 def test_an_unsealed_entry_cannot_be_purged(sealed, purge_event):
-    # The purge event's own entry is not sealed yet; use a fresh, unsealed prediction.
-    unsealed = record_event("test.unsealed").entry
+    receipt = ingest_predictions([prediction()])[0]
     with pytest.raises(DatabaseError, match="append-only"):
-        drop_payload(unsealed.pk, purge_event.entry_id)
+        drop_payload(receipt.entry_id, purge_event.entry_id)
 
 
 def test_a_purged_payload_cannot_be_put_back_nor_the_row_deleted(sealed, purge_event):
