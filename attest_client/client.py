@@ -190,8 +190,10 @@ class AttestClient:
         context: dict | None = None,
         decided_at: datetime | str | None = None,
         event_id: str | uuid.UUID | None = None,
+        subject_id: str | None = None,
     ) -> str:
-        """Buffer a prediction and return its event id (generated when not given)."""
+        """Buffer a prediction and return its event id (generated when not given).
+        ``subject_id`` names the data subject when the inputs carry personal fields."""
         event_id = _uuid(event_id, "event_id") if event_id is not None else str(uuid.uuid4())
         item = {
             "event_id": event_id,
@@ -207,6 +209,8 @@ class AttestClient:
             item["sensitive"] = _object(sensitive, "sensitive")
         if context is not None:
             item["context"] = _object(context, "context")
+        if subject_id is not None:
+            item["subject_id"] = _text(subject_id, "subject_id")
         self._enqueue(PREDICTIONS, event_id, item)
         return event_id
 

@@ -39,7 +39,9 @@ from .models import (
     OutcomeRecord,
     PredictionRecord,
     SensitiveAttributes,
+    SubjectKey,
 )
+from .personal import content_digest, encrypt, personal_fields_of, subject_keys
 
 PREDICTION_FIELDS = {
     "event_id",
@@ -51,6 +53,7 @@ PREDICTION_FIELDS = {
     "explanation",
     "sensitive",
     "context",
+    "subject_id",
 }
 OUTCOME_FIELDS = {"outcome_id", "event_id", "outcome", "observed_at", "corrects"}
 
@@ -195,6 +198,16 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
         errors["context"] = f"environment must be one of {', '.join(Environment.values)}."
     if not _finite(item):
         errors["item"] = "NaN and infinity are not JSON numbers."
+    subject_id = item.get("subject_id")
+    if subject_id is not None and (not isinstance(subject_id, str) or not subject_id):
+        errors["subject_id"] = "Must be a non-empty string: the data subject's id."
+    elif subject_id is None and version is not None and isinstance(item.get("inputs"), dict):
+        carried = [name for name in personal_fields_of(version) if name in item["inputs"]]
+        if carried:
+            errors["subject_id"] = (
+                f"Required: the inputs carry personal fields ({', '.join(carried)}), so the "
+                "prediction must name its data subject."
+            )
     if errors:
         return None, errors
     return (
@@ -205,7 +218,7 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
             version=version,
             decided_at=decided_at,
             environment=environment,
-            content_sha256=sha256_hex(canonical_json(item)),
+            content_sha256=content_digest(item),
         ),
         {},
     )
@@ -298,6 +311,23 @@ def _receipt(event_id: str, entry: LedgerEntry, duplicate: bool) -> Receipt:
     return Receipt(event_id, entry.pk, bytes(entry.leaf_hash).hex(), duplicate)
 
 
+def _personal_apart(p: _Prediction, keys: dict[str, SubjectKey]) -> dict[str, Any]:
+    """The ``inputs`` and ``personal`` of the payload: personal fields leave the inputs and
+    come back as ciphertext under the subject's key."""
+    inputs, subject_id = p.item["inputs"], p.item.get("subject_id")
+    if subject_id is None:
+        return {"inputs": inputs, "personal": None}
+    key = keys[subject_id]
+    names = [name for name in personal_fields_of(p.version) if name in inputs]
+    return {
+        "inputs": {name: value for name, value in inputs.items() if name not in names},
+        "personal": {
+            "subject": str(key.reference),
+            "fields": {name: encrypt(key.key, p.event_id, name, inputs[name]) for name in names},
+        },
+    }
+
+
 def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _Prediction]]:
     now = timezone.now()
     received = iso(now)
@@ -305,6 +335,7 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
     violations: dict[ModelVersion, int] = {}
     unapproved: dict[ModelVersion, int] = {}
     approvals: dict[tuple[int, str], bool] = {}
+    keys = subject_keys(p.item["subject_id"] for p in new if p.item.get("subject_id"))
     for p in new:
         item, version = p.item, p.version
         problems = schema_errors(version, item["inputs"])
@@ -320,7 +351,7 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
             "version_manifest_sha256": version.manifest_sha256,
             "decided_at": iso(p.decided_at),
             "received_at": received,
-            "inputs": item["inputs"],
+            **_personal_apart(p, keys),
             "output": item["output"],
             "explanation": item.get("explanation"),
             "context": item.get("context") or {},
@@ -329,7 +360,7 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
             ),
             "schema_violations": problems,
             "unapproved_version": not approved,
-            "content_sha256": p.content_sha256,
+            "content_hmac": p.content_sha256,
         }
         entries.append(new_entry(EntryKind.PREDICTION, payload, now))
         if problems:
@@ -349,6 +380,7 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
                 schema_violation=bool(problems),
                 unapproved_version=not approved,
                 content_sha256=p.content_sha256,
+                subject=keys.get(item.get("subject_id")),
             )
         )
         sensitive.append((values, salt))

@@ -5,11 +5,15 @@ bytes of what happened and their RFC 6962 leaf hash. Typed records (``Prediction
 projections of an entry for queries; the entry's bytes are the evidence. The sequencer gives
 each entry a leaf index (``Leaf``), stores the Merkle tree's perfect subtrees (``TreeNode``)
 and signs ``Checkpoint``s. None of these rows is ever updated or deleted: the ORM refuses, and
-database triggers refuse (see migration ``0002_append_only``).
+database triggers refuse (see migration ``0002_append_only``). The one exception: past its
+model's retention a sealed prediction's or outcome's payload may be dropped, its leaf hash kept,
+by a recorded purge (``LedgerEntryQuerySet.purge``, migration ``0007_erasure_and_retention``).
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +57,13 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet):
             hold_ledger_write_lock()
             return super().bulk_create(objs, *args, **kwargs)
 
+    def purge(self, event: GovernanceEvent) -> int:
+        """Drop these entries' payloads, keeping their leaf hashes: the one change the
+        append-only triggers allow, and only with a ``ledger.purged`` event to point to."""
+        return models.QuerySet.update(
+            self.filter(purged_by__isnull=True), canonical=b"", purged_by=event.entry
+        )
+
 
 class LedgerEntry(AppendOnlyModel):
     """One entry of the log: the canonical bytes of what happened, and their leaf hash.
@@ -63,8 +74,16 @@ class LedgerEntry(AppendOnlyModel):
 
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     received_at = models.DateTimeField()
-    canonical = models.BinaryField()
+    canonical = models.BinaryField(help_text="Empty once purged past retention.")
     leaf_hash = models.BinaryField(max_length=32)
+    purged_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The ledger.purged event that dropped this entry's payload (its hash stays).",
+    )
 
     objects = LedgerEntryQuerySet.as_manager()
 
@@ -82,6 +101,42 @@ class LedgerEntry(AppendOnlyModel):
     @property
     def leaf_hash_hex(self) -> str:
         return bytes(self.leaf_hash).hex()
+
+    @property
+    def purged(self) -> bool:
+        return self.purged_by_id is not None
+
+    def payload(self) -> dict[str, Any] | None:
+        """The parsed canonical bytes, or None once purged."""
+        return None if self.purged else json.loads(bytes(self.canonical))
+
+
+class SubjectKey(models.Model):
+    """The AES-256-GCM key that encrypts one data subject's personal fields (GDPR).
+
+    Ledger entries hold only the ciphertext and ``reference``, a random pseudonym; the
+    subject's own id is kept as a keyed HMAC (``subject_digest``) to find the key again.
+    Erasure (``manage.py erase_subject``) destroys the key and the digest: the ciphertext in
+    the ledger can then never be read, and the reference points at nobody. Mutable.
+    """
+
+    reference = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    subject_digest = models.CharField(max_length=64, unique=True, null=True)
+    key = models.BinaryField(max_length=32, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True, key__isnull=False)
+                | models.Q(erased_at__isnull=False, key__isnull=True, subject_digest__isnull=True),
+                name="subject_key_erased_means_gone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"data subject {self.reference}" + (" (erased)" if self.erased_at else "")
 
 
 class PredictionRecord(AppendOnlyModel):
@@ -102,7 +157,17 @@ class PredictionRecord(AppendOnlyModel):
     favourable = models.BooleanField(null=True, help_text="The decision was the favourable one.")
     schema_violation = models.BooleanField(default=False)
     unapproved_version = models.BooleanField(default=False)
-    content_sha256 = models.CharField(max_length=64, help_text="Hash of the item as submitted.")
+    content_sha256 = models.CharField(
+        max_length=64, help_text="Keyed HMAC-SHA256 of the item as submitted (retries)."
+    )
+    subject = models.ForeignKey(
+        SubjectKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predictions",
+        help_text="The data subject whose personal fields the entry holds encrypted.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["version", "decided_at"], name="prediction_version_time")]

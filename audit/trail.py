@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from compliance.api.serializers import ModelVersionSerializer
 from compliance.explanations import trail_explanation
 
 from . import sequencer
-from .models import GovernanceEvent, PredictionRecord
+from .models import GovernanceEvent, LedgerEntry, PredictionRecord
+from .personal import reveal
+
+
+def _purge(entry: LedgerEntry) -> dict[str, Any] | None:
+    """Past retention the payload is gone (``record`` is None): which event purged it."""
+    if not entry.purged:
+        return None
+    event = GovernanceEvent.objects.get(entry_id=entry.purged_by_id)
+    return {"event_id": event.entry.payload()["event_id"], "at": event.occurred_at}
 
 
 def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[str, Any]:
     """Record, version bundle, approval state at decision time, outcomes, receipt, and the
-    explanation (as logged, or computed in the background) with its reason codes."""
+    explanation (as logged, or computed in the background) with its reason codes.
+
+    Personal fields are decrypted for readers of sensitive data (``include_sensitive``) and
+    shown as erased once their subject's key is destroyed."""
     entry = record.entry
-    payload = json.loads(bytes(entry.canonical))
+    payload = entry.payload()
     version = record.version
     events = GovernanceEvent.objects.filter(
         object_type="compliance.ModelVersion",
@@ -26,7 +37,7 @@ def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[
     outcomes = [
         {
             "outcome_id": str(o.outcome_id),
-            "outcome": json.loads(bytes(o.entry.canonical))["outcome"],
+            "outcome": (o.entry.payload() or {}).get("outcome"),
             "observed_at": o.observed_at,
             "corrects": str(o.corrects.outcome_id) if o.corrects else None,
             "entry_id": o.entry_id,
@@ -35,11 +46,13 @@ def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[
     ]
     corrected = {o["corrects"] for o in outcomes if o["corrects"]}
     current = [o for o in outcomes if o["outcome_id"] not in corrected]
-    explanation, reasons = trail_explanation(record, payload)
+    explanation, reasons = trail_explanation(record, payload or {})
     trail = {
         "event_id": str(record.event_id),
         "entry_id": entry.pk,
         "record": payload,
+        "purged": _purge(entry),
+        "personal": reveal(payload, allowed=include_sensitive) if payload else None,
         "flags": {
             "schema_violation": record.schema_violation,
             "unapproved_version": record.unapproved_version,

@@ -11,13 +11,19 @@ DIR holds what the exporter writes:
   signature being Ed25519 over ``canonical_json(statement)``;
 * ``public_key.pem``: the log's public key. Pin your own copy with ``--public-key``.
 
+An entry whose payload was purged past retention is the line ``{"purged":{"by_leaf":N}}``: N is
+the leaf of the ``ledger.purged`` governance event that dropped it. Such an entry counts by the
+leaf hash the log recorded (which the signed roots still commit to), and only if entry N comes
+after it, is a ``ledger.purged`` event, and lists its index among its ``leaf_ranges``.
+
 ``--checkpoint FILE`` gives checkpoints (same JSON lines) that you exported earlier and kept
 elsewhere: they catch a log that rewrote its history, or cut its tail, and re-signed the rest.
 
 The checks, stopping at the first failure (exit code 1; 2 when the input is unusable):
 
 1. every checkpoint in DIR is signed by the key; tree sizes never decrease; one root per size;
-2. every entry's bytes hash to the leaf hash the log recorded for it;
+2. every entry's bytes hash to the leaf hash the log recorded for it (a purged entry: its
+   purge event is in the export and names it);
 3. the Merkle root of the first ``tree_size`` entries is each checkpoint's root, and no
    checkpoint covers more entries than the export holds (a truncated tail);
 4. the same for each ``--checkpoint``: signature, then root, then truncation;
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import json
 import sys
 import time
@@ -174,16 +181,66 @@ def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key
             raise _Failed(f"{first} and {cp} sign different roots for one size: a forked log")
 
 
-def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes]]:
+PURGED = b'{"purged":{"by_leaf":'
+
+
+def _purge_reference(line: bytes, i: int) -> int | None:
+    """The leaf of the purge event a purged entry's line names; None if the line is no such
+    marker. A marker naming no later leaf fails."""
+    if not line.startswith(PURGED) or not line.endswith(b"}}"):
+        return None
+    try:
+        by = int(line[len(PURGED) : -2])
+    except ValueError:  # e.g. null: the exporter found no sealed purge event
+        by = None
+    if by is None or by <= i:
+        raise _Failed(
+            f"entry {i} is marked purged by leaf {by}, which is no later entry of the ledger "
+            "(its purge event is not sealed yet, or the marker was forged)",
+            i,
+        )
+    return by
+
+
+def _check_purge_event(line: bytes, index: int, purged: list[int]) -> None:
+    """Entry ``index`` must be a ``ledger.purged`` event whose leaf ranges hold ``purged``."""
+    try:
+        event = json.loads(line)
+        ranges = sorted(event["after"]["leaf_ranges"]) if event.get("kind") == "event" else None
+        if event.get("event_type") != "ledger.purged":
+            ranges = None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        ranges = None
+    if ranges is None:
+        raise _Failed(
+            f"entries {purged[:5]} are marked purged by entry {index}, which is no ledger.purged "
+            "event: their payloads were removed without a purge",
+            purged[0],
+        )
+    starts = [first for first, _ in ranges]
+    for i in purged:
+        at = bisect.bisect_right(starts, i) - 1
+        if at < 0 or i > ranges[at][1]:
+            raise _Failed(
+                f"entry {i} is marked purged by entry {index}, a purge that does not list it: "
+                "its payload was removed without a purge",
+                i,
+            )
+
+
+def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes], int]:
     """Step 2, and step 3's reading: check each entry against its recorded leaf hash; return
-    the number of entries and the Merkle root at each size in ``stops`` that exists."""
+    the number of entries, the Merkle root at each size in ``stops`` that exists, and the
+    number of purged entries."""
     roots = {0: EMPTY_ROOT}
     pending = sorted(set(stops) - {0}, reverse=True)
     stop = pending.pop() if pending else -1
     frontier = Frontier()
     append = frontier.append
     entries, recorded = _lines(directory / ENTRIES), _lines(directory / LEAF_HASHES)
-    n = 0
+    purged: dict[int, list[int]] = {}  # purge event's line number (1-based) -> purged indexes
+    awaited = -1  # the next line that is a purge event to check
+    n = purged_count = 0
     for n, (line, record) in enumerate(zip_longest(entries, recorded), 1):
         if line is None or record is None:  # one file ended before the other
             short, missing = n - 1, ENTRIES if line is None else LEAF_HASHES
@@ -196,12 +253,30 @@ def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes]]
             )
         h = leaf_hash(line)
         if b2a_hex(h) != record and _recorded(record, n) != h:
-            raise _mismatch(directory, n - 1)
+            by = _purge_reference(line, n - 1)
+            if by is None:
+                raise _mismatch(directory, n - 1)
+            h = _recorded(record, n)
+            if by + 1 not in purged:
+                purged[by + 1] = []
+                awaited = min(purged)
+            purged[by + 1].append(n - 1)
+            purged_count += 1
         append(h)
         if n == stop:
             roots[n] = frontier.root()
             stop = pending.pop() if pending else -1
-    return n, roots
+        if n == awaited:
+            _check_purge_event(line, n - 1, purged.pop(n))
+            awaited = min(purged, default=-1)
+    if purged:
+        first = min(purged)
+        raise _Failed(
+            f"entries {purged[first][:5]} are marked purged by entry {first - 1}, which the "
+            f"export does not hold (it has {n} entries)",
+            purged[first][0],
+        )
+    return n, roots, purged_count
 
 
 def _mismatch(directory: Path, i: int) -> _Failed:
@@ -268,7 +343,7 @@ def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> Verific
         for f in extra_checkpoints:
             kept += _read_checkpoints(Path(f), f"the checkpoint kept in {f} line {{}}")
         _check_export_checkpoints(own, key, key_id)  # 1
-        entries, roots = _scan(directory, [cp.size for cp in own + kept])  # 2
+        entries, roots, purged = _scan(directory, [cp.size for cp in own + kept])  # 2
         for previous, cp in zip([None, *own], own, strict=False):  # 3
             _check_root(cp, entries, roots, previous.size if previous else 0, kept=False)
         verified = [0]
@@ -296,6 +371,11 @@ def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> Verific
     lines = [
         f"verified {entries:,} entries, {len(own)} signed checkpoints in the export"
         + (f" and {len(kept)} kept checkpoints" if kept else ""),
+        *(
+            [f"purged: {purged:,} payloads dropped past retention, each named by its purge event"]
+            if purged
+            else []
+        ),
         f"latest: tree size {latest.size}, root {latest.root.hex()}, issued "
         f"{latest.statement['issued_at']}, log {latest.statement['log_id']!r}"
         if latest

@@ -34,6 +34,7 @@ from .models import (
     Condition,
     Deployment,
     Finding,
+    LegalHold,
     ModelVersion,
     UserAPIKey,
     ValidationQueue,
@@ -378,6 +379,7 @@ class AIModelAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
             "Monitoring",
             {"fields": ["sensitive_attributes", "favourable_label", "favourable_value"]},
         ),
+        ("Retention", {"fields": ["retention_months"]}),
     ]
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -688,6 +690,25 @@ class DeploymentAdmin(admin.ModelAdmin):
     @admin.display(boolean=True)
     def active(self, obj: Deployment) -> bool:
         return obj.is_active
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    """Read-only: holds are placed and released with ``manage.py legal_hold``, each a ledger
+    event; here risk officers and auditors see which are active."""
+
+    list_display = ["__str__", "reason", "placed_by", "placed_at", "released_at"]
+    list_filter = [("released_at", admin.EmptyFieldListFilter), "model"]
+    list_select_related = ["model", "subject", "placed_by"]
 
     def has_add_permission(self, request) -> bool:
         return False

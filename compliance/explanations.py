@@ -280,7 +280,8 @@ def _explain_version(
 def _compute(version: ModelVersion, rows: list[tuple]) -> list[_Written]:
     """Explain the rows that came without an explanation (SHAP for all of them at once) and
     build their ledger entries and records, all outside any transaction."""
-    payloads = [json.loads(bytes(row[4])) for row in rows]
+    # A payload purged past retention (empty bytes) has no inputs left to explain.
+    payloads = [json.loads(bytes(row[4]) or b'{"inputs":{}}') for row in rows]
     written = [_Written(row[1]) for row in rows]
     todo = [i for i, p in enumerate(payloads) if p.get("explanation") is None]
     if not todo:
@@ -509,7 +510,7 @@ def explanation_of(
 ) -> Explanation | None:
     """The prediction's explanation: as logged if it came with one, else as computed (by
     ``as_of``, if given), else None."""
-    payload = payload if payload is not None else json.loads(bytes(record.entry.canonical))
+    payload = payload if payload is not None else record.entry.payload() or {}
     return logged_explanation(payload.get("explanation")) or computed_explanation(record, as_of)
 
 
@@ -524,7 +525,7 @@ def reason_codes(
     >>> [r.text for r in reason_codes(record)]  # doctest: +SKIP
     ['Number of past delinquencies: 3', 'Debt-to-income ratio: 0.92']
     """
-    payload = json.loads(bytes(record.entry.canonical))
+    payload = record.entry.payload() or {}  # {} once purged past retention
     return _reasons(record, explanation_of(record, as_of, payload), payload, k)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
@@ -119,6 +119,13 @@ class RuleViolation(WorkflowError):
     approval, a missing role (API: 403)."""
 
 
+# EU AI Act Art. 19 and 26(6): automatically generated logs are kept at least six months.
+MIN_RETENTION_MONTHS = 6
+RETENTION_TOO_SHORT = (
+    f"Logs must be kept at least {MIN_RETENTION_MONTHS} months (EU AI Act Art. 19)."
+)
+
+
 class AIModel(models.Model):
     """An entry of the model inventory (SR 11-7): one model, whatever its versions.
 
@@ -172,6 +179,12 @@ class AIModel(models.Model):
         help_text="What running the model costs a month (compute, licences, people), in the "
         "reporting currency; empty while unknown.",
     )
+    retention_months = models.PositiveSmallIntegerField(
+        default=MIN_RETENTION_MONTHS,
+        validators=[MinValueValidator(MIN_RETENTION_MONTHS, RETENTION_TOO_SHORT)],
+        help_text="Months the payloads of its predictions and outcomes are kept; then purged "
+        "(their hashes stay). At least 6 (EU AI Act Art. 19).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -197,6 +210,11 @@ class AIModel(models.Model):
                 violation_error_message=(
                     "A high-risk model needs its Annex III area; other categories have none."
                 ),
+            ),
+            models.CheckConstraint(
+                name="retention_at_least_six_months",
+                condition=models.Q(retention_months__gte=MIN_RETENTION_MONTHS),
+                violation_error_message=RETENTION_TOO_SHORT,
             ),
         ]
 
@@ -1167,3 +1185,55 @@ class PredictionVolume(models.Model):
             .annotate(n=models.Count("pk"))
             .order_by()
         )
+
+
+class LegalHoldQuerySet(models.QuerySet):
+    def active(self) -> LegalHoldQuerySet:
+        return self.filter(released_at__isnull=True)
+
+
+class LegalHold(models.Model):
+    """A legal hold on a model's ledger payloads or on one data subject's personal data.
+
+    While active, ``purge_expired`` keeps the held payloads whatever their age, and
+    ``erase_subject`` refuses to erase a held subject. Placed and released by risk officers
+    (``manage.py legal_hold``); each step is a ledger event. The subject is named by its
+    pseudonymous reference, never by its own id.
+    """
+
+    model = models.ForeignKey(
+        AIModel, on_delete=models.PROTECT, null=True, blank=True, related_name="legal_holds"
+    )
+    subject = models.ForeignKey(
+        "audit.SubjectKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    reason = models.TextField()
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(blank=True)
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="legal_hold_on_a_model_or_a_subject",
+                condition=Q(model__isnull=False, subject__isnull=True)
+                | Q(model__isnull=True, subject__isnull=False),
+                violation_error_message="A legal hold is on one model or one data subject.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        target = self.model if self.model_id else self.subject
+        return f"legal hold on {target}" + (" (released)" if self.released_at else "")

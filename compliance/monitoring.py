@@ -169,7 +169,9 @@ def sample_inputs(
     columns: dict[str, list] = defaultdict(list)
     scores = []
     for chunk in range(0, len(ids), 5000):
-        records = PredictionRecord.objects.filter(id__in=ids[chunk : chunk + 5000].tolist())
+        records = PredictionRecord.objects.filter(
+            id__in=ids[chunk : chunk + 5000].tolist(), entry__purged_by__isnull=True
+        )
         for canonical, score in records.values_list("entry__canonical", "score"):
             inputs = json.loads(bytes(canonical))["inputs"]
             for name, value in inputs.items():

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from compliance.models import ReportSchedule
 from compliance.reports import run_report
+from compliance.retention import purge_expired
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,19 @@ def run_due(now: dt.datetime | None = None) -> list:
     return reports
 
 
+PURGE_EVERY = 24 * 60 * 60.0  # seconds: payloads past retention go once a day
+
+
 def run_forever(interval: float = 60.0, stop_after: float | None = None) -> None:
+    """Run due reports every ``interval`` seconds, and purge expired payloads daily (first at
+    start-up): the embedded default's beat."""
     started = time.monotonic()
+    purged_at: float | None = None
     while stop_after is None or time.monotonic() - started < stop_after:
         reports = run_due()
         if reports:
             log.info("Ran %d reports", len(reports))
+        if purged_at is None or time.monotonic() - purged_at >= PURGE_EVERY:
+            purged_at = time.monotonic()
+            log.info("Purge past retention: %s", purge_expired())
         time.sleep(interval)

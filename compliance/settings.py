@@ -230,6 +230,10 @@ LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
 # typical predictions is about 1 MB); a batch of more items with 413 too.
 LEDGER_MAX_REQUEST_BYTES = env_positive_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
 LEDGER_MAX_BATCH = env_positive_int("LEDGER_MAX_BATCH", 5000)
+# Keys the HMACs that find a data subject's key again and recognise retries without revealing
+# personal data. Keep it stable: SECRET_KEY serves when unset, and rotating that would then
+# orphan every subject's key (erase_subject could no longer find it).
+LEDGER_DIGEST_KEY = env("LEDGER_DIGEST_KEY") or SECRET_KEY
 DATA_UPLOAD_MAX_MEMORY_SIZE = LEDGER_MAX_REQUEST_BYTES
 
 # Requests per API key in each window (429 with Retry-After beyond): generous enough for the
@@ -255,6 +259,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "run-due-reports": {"task": "attest.run_due_reports", "schedule": 60.0},
     "explain-pending": {"task": "attest.explain_pending", "schedule": 5.0},
+    "purge-expired": {"task": "attest.purge_expired", "schedule": 24 * 60 * 60.0},
 }
 
 # Monitoring: where breach alerts go besides the ledger and the dashboard.

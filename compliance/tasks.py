@@ -31,3 +31,12 @@ def explain_pending(max_seconds: float = 50.0) -> int:
     from compliance.explanations import explain_all
 
     return explain_all(max_seconds=max_seconds).entries
+
+
+@shared_task(name="attest.purge_expired")
+def purge_expired() -> dict[str, int]:
+    """Drop payloads past their model's retention (daily); returns what it purged."""
+    from compliance.retention import purge_expired
+
+    result = purge_expired()
+    return {"events": result.events, "predictions": result.predictions, "outcomes": result.outcomes}

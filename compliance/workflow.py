@@ -34,7 +34,6 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -819,7 +818,7 @@ def record_oversight(
             )
         if action == OversightAction.OVERRIDE and decision is None:
             raise ValidationError({"decision": "An override gives the decision that replaces it."})
-        output = json.loads(bytes(record.entry.canonical))["output"]
+        output = (record.entry.payload() or {}).get("output")  # None once purged
         after = {
             "prediction": str(record.event_id),
             "version": record.version.label,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,7 +312,7 @@ def model_coverage(model: AIModel, as_of: dt.date | None = None) -> list[Coverag
 def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> dict[str, Any]:
     """One decision as of ``cutoff``: what was logged, why, under which approval, what came of
     it, and the proof that the log holds it."""
-    payload = json.loads(bytes(record.entry.canonical))
+    payload = record.entry.payload() or {"inputs": {}, "output": {}}  # purged: no payload
     titles = {f["name"]: f["title"] for f in _version(e).get("input_features", [])}
     explained = explanations.explanation_of(record, cutoff, payload)
     numeric = explained.contributions if explained else {}

@@ -486,7 +486,9 @@ def performance_facts(data: Decisions, metrics: dict[str, Any]) -> dict[str, Any
 
 def _payloads(version_id: int, cutoff: dt.datetime) -> list[dict[str, Any]]:
     rows = (
-        PredictionRecord.objects.filter(version_id=version_id, received_at__lt=cutoff)
+        PredictionRecord.objects.filter(
+            version_id=version_id, received_at__lt=cutoff, entry__purged_by__isnull=True
+        )
         .order_by("-decided_at", "-pk")
         .values_list("entry__canonical", flat=True)[:PAYLOAD_LIMIT]
     )

@@ -149,6 +149,27 @@ def version(ai_model, developer):
     return ModelVersion.objects.create(model=ai_model, created_by=developer, **fields)
 
 
+def personal_schema() -> dict:
+    """An input schema with two personal fields, encrypted per data subject at ingest."""
+    return {
+        "type": "object",
+        "properties": {
+            "income": {"type": "number"},
+            "email": {"type": "string", "x-personal": True},
+            "name": {"type": "string", "x-personal": True},
+        },
+        "required": ["income"],
+    }
+
+
+@pytest.fixture
+def personal_version(ai_model, developer):
+    fields = bundle(label="2.0.0", input_schema=personal_schema())
+    fields["training_date_from"] = dt.date(2024, 1, 1)
+    fields["training_date_to"] = dt.date(2025, 12, 31)
+    return ModelVersion.objects.create(model=ai_model, created_by=developer, **fields)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

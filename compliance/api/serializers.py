@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from compliance.models import AIModel, ModelVersion
+from compliance.models import RETENTION_TOO_SHORT, AIModel, ModelVersion
 
 User = get_user_model()
 
@@ -33,6 +33,7 @@ class AIModelSerializer(serializers.ModelSerializer):
             "eu_ai_act_category",
             "annex_iii_area",
             "lifecycle_status",
+            "retention_months",
             "sensitive_attributes",
             "favourable_label",
             "favourable_value",
@@ -41,6 +42,9 @@ class AIModelSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "retention_months": {"error_messages": {"min_value": RETENTION_TOO_SHORT}},
+        }
 
     def validate(self, attrs):
         category = attrs.get("eu_ai_act_category", getattr(self.instance, "eu_ai_act_category", ""))

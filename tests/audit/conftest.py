@@ -25,6 +25,20 @@ def prediction(**overrides) -> dict:
     return item
 
 
+EMAIL = "jane.doe@example.org"
+NAME = "Jane Doe"
+
+
+def personal_prediction(subject_id: str = "customer-4711", **overrides) -> dict:
+    """A prediction of ``personal_version`` (2.0.0) carrying the subject's email and name."""
+    return prediction(
+        version="2.0.0",
+        inputs={"income": 52.5, "email": EMAIL, "name": NAME},
+        subject_id=subject_id,
+        **overrides,
+    )
+
+
 def outcome(event_id: str, **overrides) -> dict:
     item = {
         "outcome_id": str(uuid.uuid4()),

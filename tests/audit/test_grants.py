@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
+from audit.ingest import ingest_predictions
 from audit.ledger import record_event
 from audit.models import LedgerEntry
+from audit.sequencer import seal_all
+from compliance.retention import purge_expired
+from tests.audit.conftest import prediction
 
 pytestmark = pytest.mark.postgres
 
@@ -59,3 +65,14 @@ def test_the_app_role_has_no_privilege_to_change_the_ledger(as_app_role, stateme
 def test_the_app_role_still_keeps_the_governance_tables(as_app_role, ai_model):
     ai_model.risk_tier = 2
     ai_model.save()
+
+
+def test_the_app_role_may_purge_past_retention_and_nothing_more(version, as_app_role):
+    ingest_predictions([prediction(), prediction()])
+    seal_all()
+    assert purge_expired(timezone.now() + dt.timedelta(days=31 * 7)).predictions == 2
+    entry = LedgerEntry.objects.filter(kind="prediction").first()
+    assert entry.purged and bytes(entry.canonical) == b""
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_ledgerentry SET canonical = '' WHERE kind = 'event'")

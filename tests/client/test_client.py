@@ -62,9 +62,16 @@ def test_payload_fields_and_headers(server, make_client):
     stored = server.predictions[eid]
     assert stored["decided_at"] == "2024-05-01T12:00:00Z"
     assert stored["sensitive"] == {"sex": "F"} and stored["context"] == {"request_id": "r1"}
-    assert "explanation" not in stored
+    assert "explanation" not in stored and "subject_id" not in stored
     other = next(p for k, p in server.predictions.items() if k != eid)
     assert datetime.fromisoformat(other["decided_at"]).tzinfo is not None  # default: now, UTC
+
+
+def test_the_data_subject_is_named_when_given(server, make_client):
+    client = make_client(server.url)
+    eid = predict(client, subject_id="customer-4711")
+    assert client.flush(timeout=5).ok
+    assert server.predictions[eid]["subject_id"] == "customer-4711"
 
 
 def test_item_content_frozen_at_call_time(server, make_client):

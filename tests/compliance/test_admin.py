@@ -34,6 +34,7 @@ def model_form(model: AIModel, **changes) -> dict:
         "sensitive_attributes": '["sex", "age_band"]',
         "favourable_label": "approved",
         "favourable_value": "1",
+        "retention_months": model.retention_months,
         "versions-TOTAL_FORMS": "0",
         "versions-INITIAL_FORMS": "0",
     }

@@ -38,6 +38,13 @@ class Command(BaseCommand):
                 else:
                     continue
                 cursor.execute(sql.SQL("GRANT {} ON {} TO {}").format(privileges, name, role))
+            # The one change allowed on the ledger: a purge past retention drops a payload
+            # (the triggers check that it is exactly that, with its purge event).
+            cursor.execute(
+                sql.SQL("GRANT UPDATE (canonical, purged_by_id) ON audit_ledgerentry TO {}").format(
+                    role
+                )
+            )
         self.stdout.write(
             f"{options['role']}: SELECT, INSERT on {len(ledger)} ledger tables; "
             "read and write on the others."
