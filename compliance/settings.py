@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Innermost, so it sees every exception a view (DRF included) lets through.
+    "compliance.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "compliance.urls"
