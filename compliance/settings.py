@@ -169,6 +169,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["compliance.api.permissions.RolePermissions"],
     "EXCEPTION_HANDLER": "compliance.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["compliance.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -183,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ConclusionEnum": "compliance.choices.Conclusion"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "compliance.api.schema.document_error_responses",
+    ],
 }
 
 # The ledger.
