@@ -1,4 +1,5 @@
-"""Answers that must hold whatever the view does: a database outage is a 503, never a 500."""
+"""Answers that must hold whatever the view does: a database outage is a 503, never a 500;
+API answers carry a content security policy that allows nothing (they are data, not pages)."""
 
 from __future__ import annotations
 
@@ -36,4 +37,21 @@ class DatabaseUnavailableMiddleware:
             status=503,
         )
         response["Retry-After"] = str(RETRY_AFTER)
+        return response
+
+
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class ApiContentSecurityPolicyMiddleware:
+    """``Content-Security-Policy`` on API answers (the admin and the schema UI, which load
+    scripts and styles, keep the browser's defaults besides X-Frame-Options)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        if request.path.startswith("/api/v") and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = API_CONTENT_SECURITY_POLICY
         return response
