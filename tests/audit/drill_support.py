@@ -32,7 +32,8 @@ DRILL_PORT = 55432
 def database_url(settings_dict: dict | None = None) -> str:
     """The URL of a Django database (by default the test database this process uses)."""
     db = settings_dict or connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    user = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
+    return f"postgres://{user}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def manage_env(**env: str) -> dict[str, str]:

@@ -31,8 +31,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster():
+    """One cluster for the module (per xdist worker); each drill leaves it running."""
     with throwaway_cluster() as cluster:
         cluster.key = prepare(cluster.url)
         yield cluster
@@ -119,7 +120,7 @@ def test_postgres_restarted_in_the_middle_of_ingest_loses_and_duplicates_nothing
     assert stats.acknowledged == len(logged) >= restarts * 200
     assert stats.retries > 0  # the restarts were felt, and retried through
     stored = Counter(cluster.event_ids())
-    assert set(stored) == set(logged) and max(stored.values()) == 1
+    assert set(logged) <= set(stored) and max(stored.values()) == 1
     assert "verified" in cluster.seal_and_verify()
     print(
         f"drill: {restarts} PostgreSQL restarts under ingest, {len(logged)} predictions, "
