@@ -2,9 +2,10 @@
 
 Run by .ci/run with the Python of .ci/.venv (schemathesis and hypothesis pinned in
 .ci/requirements.txt, apart from the project's dependencies). It migrates a throwaway SQLite
-database, seeds a risk officer with an API key, serves the project with gunicorn and
-production settings, and lets schemathesis send valid and invalid requests to every operation:
-no answer may be a 500, every status must be documented, every body must match the schema.
+database, seeds a risk officer and a service account with API keys, serves the project with
+gunicorn and production settings, and lets schemathesis send valid and invalid requests to every
+operation as the risk officer, then to ingest as the service account (a risk officer may not
+log): no answer may be a 500, every status must be documented, every body must match the schema.
 
     .ci/.venv/bin/python .ci/fuzz.py [--max-examples N] [--seed N]
 """
@@ -25,6 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+# (user, role, which operations: a regular expression over paths, or None for all)
+PERSONAS = [
+    ("fuzz-officer", "risk_officer", None),
+    ("fuzz-service", "service", r"^/api/v1/(predictions|outcomes)/$"),
+]
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -84,8 +90,10 @@ def main() -> int:
         )
         env["LEDGER_SIGNING_KEY"] = project("-c", NEW_SIGNING_KEY, env=env)
         project("manage.py", "migrate", "-v0", env=env)
-        project("manage.py", "create_user", "fuzz-officer", "--role", "risk_officer", env=env)
-        key = project("manage.py", "create_api_key", "--user", "fuzz-officer", env=env).strip()
+        keys = {}
+        for user, role, _ in PERSONAS:
+            project("manage.py", "create_user", user, "--role", role, env=env)
+            keys[user] = project("manage.py", "create_api_key", "--user", user, env=env).strip()
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -101,19 +109,26 @@ def main() -> int:
         )  # fmt: skip
         try:
             wait_until_served(f"{url}/api/schema/", server)
-            command = [
-                str(SCHEMATHESIS), "run", f"{url}/api/schema/",
-                "--header", f"Authorization: Api-Key {key}",
-                "--checks", ",".join(CHECKS),
-                "--max-examples", str(options.max_examples),
-                "--phases", "examples,coverage,fuzzing",
-                "--workers", "2",
-                "--generation-database", "none",
-                "--no-color",
-            ]  # fmt: skip
-            if options.seed is not None:
-                command += ["--seed", str(options.seed)]
-            returncode = subprocess.run(command, cwd=data_dir).returncode
+            returncode = 0
+            for user, _, paths in PERSONAS:
+                print(
+                    f"fuzz: as {user}, {'operations on ' + paths if paths else 'every operation'}"
+                )
+                command = [
+                    str(SCHEMATHESIS), "run", f"{url}/api/schema/",
+                    "--header", f"Authorization: Api-Key {keys[user]}",
+                    "--checks", ",".join(CHECKS),
+                    "--max-examples", str(options.max_examples),
+                    "--phases", "examples,coverage,fuzzing",
+                    "--workers", "2",
+                    "--generation-database", "none",
+                    "--no-color",
+                ]  # fmt: skip
+                if paths:
+                    command += ["--include-path-regex", paths]
+                if options.seed is not None:
+                    command += ["--seed", str(options.seed)]
+                returncode |= subprocess.run(command, cwd=data_dir).returncode
             if returncode != 0:  # the server's side of the failures (tracebacks of 500s)
                 print("fuzz: the server's log ends:", *server_log.read_text().splitlines()[-60:])
             return returncode
