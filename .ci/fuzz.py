@@ -111,9 +111,7 @@ def main() -> int:
             wait_until_served(f"{url}/api/schema/", server)
             returncode = 0
             for user, _, paths in PERSONAS:
-                print(
-                    f"fuzz: as {user}, {'operations on ' + paths if paths else 'every operation'}"
-                )
+                print(f"fuzz: as {user}, {paths or 'every operation'}", flush=True)
                 command = [
                     str(SCHEMATHESIS), "run", f"{url}/api/schema/",
                     "--header", f"Authorization: Api-Key {keys[user]}",
