@@ -10,3 +10,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
 ]
+
+handler404 = "compliance.api.exceptions.not_found"
+handler500 = "compliance.api.exceptions.server_error"

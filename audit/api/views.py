@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
-from rest_framework.parsers import BaseParser
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,23 +25,7 @@ RECEIPTS = OpenApiResponse(
 )
 
 
-class StrictJSONParser(BaseParser):
-    """JSON without NaN or Infinity, which are not JSON and could not be canonicalised."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        def refuse(constant: str):
-            raise ParseError(f"{constant} is not a JSON number.")
-
-        try:
-            return json.loads(stream.read(), parse_constant=refuse)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(f"The body is not JSON: {exc}") from exc
-
-
 class IngestView(APIView):
-    parser_classes = [StrictJSONParser]
     ingest = staticmethod(ingest.ingest_predictions)
 
     def post(self, request):

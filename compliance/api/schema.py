@@ -1,56 +1,62 @@
-"""The OpenAPI schema documents the refusals every endpoint can give, whatever the view says:
-no credentials (401), the role or the API key's scope (403), too large (413), too many
-requests for the key (429, with Retry-After); and, where the request carries input, bad input
-(400) and an unknown object (404)."""
+"""The OpenAPI schema documents the error answers every operation may give, not only success.
+
+drf-spectacular documents what a view returns when it works; the answers around it come from
+DRF, the permissions and the middleware, the same for every operation, in one JSON shape
+(``{"detail": ...}`` plus fields that name what was wrong): no credentials (401), the role,
+a rule or the API key's scope (403), too large (413), too many requests for the key (429) or
+the database down (503, both with Retry-After); where the request carries input, bad input
+(400), an unknown object (404) and a body that is not JSON (415). The fuzzer (``.ci/fuzz.py``)
+holds the API to this.
+"""
 
 from __future__ import annotations
 
-ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _refusal(description: str, **extra) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}, **extra}
-
-
-REFUSALS = {
-    "401": _refusal("No valid API key or session (or the key is revoked or expired)."),
-    "403": _refusal(
-        "Refused: the role does not allow it, a workflow rule forbids it, or the API key's "
-        "scope (its models and actions) does not cover it; the message names which."
-    ),
-    "413": _refusal(
-        "The request body is larger than LEDGER_MAX_REQUEST_BYTES (refused before parsing), "
-        "or a batch has more items than LEDGER_MAX_BATCH; the message names the limit."
-    ),
-    "429": _refusal(
-        "Too many requests with this API key (API_KEY_RATE_LIMIT per API_KEY_RATE_WINDOW).",
-        headers={
-            "Retry-After": {
-                "description": "Seconds until the key may send again.",
-                "schema": {"type": "integer"},
-            }
-        },
-    ),
+ERROR = {
+    "type": "object",
+    "description": "What went wrong, in words; refusals of a rule name it, bad input names "
+    "each field (or item) that was wrong.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
 }
 
 
-BAD_INPUT = _refusal("Bad input; the message names the field.")
-NOT_FOUND = _refusal("No such object.")
+def _error(description: str, **extra) -> dict:
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return {"description": description, "content": content, **extra}
+
+
+REFUSALS = {
+    "401": _error("No valid API key or session (or the key is revoked or expired)."),
+    "403": _error(
+        "Refused: the role does not allow it, a workflow rule forbids it, or the API key's "
+        "scope (its models and actions) does not cover it; the message names which."
+    ),
+    "413": _error(
+        "The request body is larger than LEDGER_MAX_REQUEST_BYTES (refused before parsing), "
+        "or a batch has more items than LEDGER_MAX_BATCH; the message names the limit."
+    ),
+    "429": _error(
+        "Too many requests with this API key (API_KEY_RATE_LIMIT per API_KEY_RATE_WINDOW).",
+        headers=RETRY_AFTER,
+    ),
+    "503": _error("The database is unavailable; nothing was stored.", headers=RETRY_AFTER),
+}
+BAD_INPUT = _error("Invalid input: what was wrong, by field or item.")
+NOT_FOUND = _error("No such object (or none yet).")
+NOT_JSON = _error("The body is not JSON (application/json).")
 PAGINATION = {"limit", "offset"}
 
 
 def document_refusals(result, generator, request, public):
-    """drf-spectacular postprocessing hook: add ``REFUSALS`` to every API operation, keeping
-    what a view documents itself (e.g. the workflow's 403 with its rule)."""
-    schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault(
-        "Error",
-        {
-            "type": "object",
-            "properties": {"detail": {"type": "string"}},
-            "required": ["detail"],
-        },
-    )
+    """drf-spectacular postprocessing hook: add the error answers to every API operation,
+    keeping what a view documents itself (e.g. the workflow's 403 with its rule)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
@@ -62,6 +68,8 @@ def document_refusals(result, generator, request, public):
                 refusals["400"] = BAD_INPUT
             if any(p["in"] == "path" or p["name"] not in PAGINATION for p in parameters):
                 refusals["404"] = NOT_FOUND
+            if "requestBody" in operation:
+                refusals["415"] = NOT_JSON
             for code, response in refusals.items():
                 if "content" not in responses.get(code, {}):
                     responses[code] = response

@@ -55,10 +55,11 @@ class RollbackSerializer(serializers.Serializer):
 
 
 class WorkflowErrorSerializer(serializers.Serializer):
-    """A refusal: the message names the rule; a 409 also gives the state and what it allows."""
+    """A refusal: the message names the rule (a refusal by role, before any rule, has only the
+    message); a 409 also gives the state and what it allows."""
 
     detail = serializers.CharField()
-    rule = serializers.CharField()
+    rule = serializers.CharField(required=False)
     state = serializers.CharField(required=False)
     allowed = serializers.ListField(child=serializers.CharField(), required=False)
 

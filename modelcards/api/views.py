@@ -77,7 +77,7 @@ class ModelDocumentsView(APIView):
         "POST": ["modelcards.add_issueddocument", "modelcards.add_documentjob"],
     }
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
     def get(self, request, slug):
         model = get_object_or_404(AIModel, slug=slug)
         documents = IssuedDocument.objects.filter(model=model).select_related("version", "event")

@@ -9,12 +9,22 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from audit.ledger import new_entry, record_event
-from audit.models import Leaf, LedgerEntry, VerificationRun
+from audit.merkle import leaf_hash
+from audit.models import LEDGER_MODELS, Leaf, LedgerEntry, VerificationRun
 from audit.sequencer import seal_all
 from tests.audit.conftest import committed
 
 pytestmark = committed
-TABLES = ["audit_ledgerentry", "audit_leaf", "audit_checkpoint", "audit_governanceevent"]
+TABLES = [model._meta.db_table for model in LEDGER_MODELS]
+# What a backup of the log holds, parents first (restored in this order, emptied in reverse).
+BACKED_UP = [
+    "audit_ledgerentry",
+    "audit_governanceevent",
+    "audit_leaf",
+    "audit_treenode",
+    "audit_checkpoint",
+    "audit_sequencerstate",
+]
 
 
 def sql(statement: str, params=()) -> None:
@@ -111,3 +121,54 @@ def test_a_truncated_tail_is_caught_against_a_checkpoint_kept_elsewhere(ledger, 
     sql(f"DELETE FROM audit_ledgerentry WHERE id IN ({','.join(map(str, tail))})")
     sql("DELETE FROM audit_checkpoint WHERE tree_size > 15")
     assert "truncated" in failure("--checkpoint", str(kept))
+
+
+def kept_checkpoint(tmp_path) -> str:
+    """The latest checkpoint, exported to a file the tamperer cannot reach."""
+    kept = tmp_path / "checkpoint.json"
+    call_command("export_checkpoint", "--out", str(kept), stdout=StringIO())
+    return str(kept)
+
+
+def test_an_older_backup_restored_is_caught_against_a_kept_checkpoint(db, tmp_path):
+    for n in range(10):
+        record_event("drill.event", reason=f"event {n}")
+    seal_all()
+    for table in BACKED_UP:  # a backup of the log as it stood at tree size 10
+        sql(f"DROP TABLE IF EXISTS backup_{table}")
+        sql(f"CREATE TEMP TABLE backup_{table} AS SELECT * FROM {table}")
+    for n in range(10, 20):
+        record_event("drill.event", reason=f"event {n}")
+    seal_all()
+    kept = kept_checkpoint(tmp_path)
+
+    for table in reversed(BACKED_UP):  # the backup restored over the log
+        sql(f"DELETE FROM {table}")
+    for table in BACKED_UP:
+        sql(f"INSERT INTO {table} SELECT * FROM backup_{table}")
+    assert "verified 10 entries" in verify()  # on its own the restored log looks whole
+    assert "the tail was truncated" in failure("--checkpoint", kept)
+
+    for n in range(15):  # and it grows on, past the kept checkpoint, with another history
+        record_event("drill.event", reason=f"rewritten {n}")
+    seal_all()
+    assert "verified 25 entries" in verify()
+    assert "the log rewrote its history" in failure("--checkpoint", kept)
+
+
+def test_a_payload_changed_and_the_whole_tree_rebuilt_and_re_signed_is_caught(ledger, tmp_path):
+    """The worst case: a superuser who also holds the signing key rebuilds a log that verifies
+    on its own. Only a checkpoint kept elsewhere shows that history was rewritten."""
+    kept = kept_checkpoint(tmp_path)
+    entry = ledger[7]
+    forged = bytes(entry.canonical).replace(b"event 7", b"event 8")
+    sql(
+        "UPDATE audit_ledgerentry SET canonical = %s, leaf_hash = %s WHERE id = %s",
+        [forged, leaf_hash(forged), entry.pk],
+    )
+    for table in ("audit_leaf", "audit_treenode", "audit_checkpoint", "audit_sequencerstate"):
+        sql(f"DELETE FROM {table}")
+    seal_all()  # re-sequenced and re-signed with the log's own key
+
+    assert "verified 20 entries" in verify()
+    assert "the log rewrote its history" in failure("--checkpoint", kept)

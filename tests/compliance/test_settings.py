@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,8 @@ PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "-production-secret-of-sufficient-length-0123456789",
     "ALLOWED_HOSTS": "attest.example.org",
 }
+# Production keeps the ledger in PostgreSQL; `check` parses the URL and connects to nothing.
+POSTGRES_URL = {"DATABASE_URL": "postgres://attest@db.example.org:5432/attest"}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -30,12 +33,54 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, ATTEST_DATA_DIR=str(tmp_path)
+def check_deploy(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    return manage(
+        "check", "--deploy", "--fail-level", "WARNING", ATTEST_DATA_DIR=str(tmp_path), **env
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = check_deploy(tmp_path, **PRODUCTION, **POSTGRES_URL)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_without_the_ledger_signing_key(tmp_path):
+    result = check_deploy(tmp_path, **PRODUCTION, **POSTGRES_URL, LEDGER_SIGNING_KEY="")
+    assert result.returncode != 0
+    assert "attest.E001" in result.stderr and "LEDGER_SIGNING_KEY" in result.stderr
+
+
+def test_check_deploy_warns_when_production_keeps_the_ledger_in_sqlite(tmp_path):
+    result = check_deploy(tmp_path, **PRODUCTION)
+    assert result.returncode != 0
+    assert "attest.W001" in result.stderr
+
+
+HEADERS = """
+import json
+from django.test import Client
+secure = Client().get("/api/v1/models/", secure=True, HTTP_HOST="attest.example.org")
+plain = Client().get("/api/v1/models/", HTTP_HOST="attest.example.org")
+print(json.dumps({"secure": dict(secure.headers), "status": secure.status_code,
+                  "plain": plain.status_code, "location": plain.headers.get("Location")}))
+"""
+
+
+def test_production_answers_carry_the_security_headers(tmp_path):
+    result = manage("shell", "-c", HEADERS, ATTEST_DATA_DIR=str(tmp_path), **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answers["plain"] == 301  # plain HTTP goes to HTTPS
+    assert answers["location"] == "https://attest.example.org/api/v1/models/"
+    assert answers["status"] == 401
+    headers = answers["secure"]
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
 def test_check_deploy_warns_with_development_settings(tmp_path):
@@ -65,8 +110,6 @@ def test_a_bad_setting_stops_start_up_with_a_clear_message(env, message, tmp_pat
 def test_the_secret_key_can_come_from_a_file(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text(PRODUCTION["SECRET_KEY"] + "\n")
-    env = {**PRODUCTION, "SECRET_KEY": "", "SECRET_KEY_FILE": str(secret)}
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", ATTEST_DATA_DIR=str(tmp_path), **env
-    )
+    env = {**PRODUCTION, **POSTGRES_URL, "SECRET_KEY": "", "SECRET_KEY_FILE": str(secret)}
+    result = check_deploy(tmp_path, **env)
     assert result.returncode == 0, result.stderr
