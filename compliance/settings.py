@@ -209,7 +209,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "compliance.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["compliance.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "compliance.api.pagination.Pagination",
     "PAGE_SIZE": 100,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

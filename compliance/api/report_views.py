@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -60,8 +61,11 @@ class RunReportSerializer(serializers.Serializer):
     end = serializers.DateTimeField(required=False, help_text="default: now")
 
     def validate(self, attrs):
-        if "start" in attrs and "end" in attrs and attrs["start"] >= attrs["end"]:
-            raise ValidationError({"end": "The window must end after it starts."})
+        end = attrs.get("end") or timezone.now()
+        if "start" in attrs and attrs["start"] >= end:
+            raise ValidationError(
+                {"start": f"The window must start before it ends ({end.isoformat()})."}
+            )
         return attrs
 
 

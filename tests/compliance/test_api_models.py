@@ -27,6 +27,15 @@ def test_a_validator_lists_and_reads_the_inventory(api, validator, ai_model):
     assert "two validators" in detail["risk_tier_meaning"]
 
 
+def test_any_limit_and_offset_is_answered_within_bounds(api, validator, ai_model):
+    client = api.as_(validator)
+    huge = 10**30
+    assert len(client.get(f"/api/v1/models/?limit={huge}").json()["results"]) == 1
+    page = client.get(f"/api/v1/models/?limit={huge}&offset={huge}")
+    assert page.status_code == 200
+    assert page.json()["results"] == []
+
+
 def test_a_risk_officer_registers_and_edits_a_model(api, risk_officer, developer):
     client = api.as_(risk_officer)
     created = client.post("/api/v1/models/", {**NEW_MODEL, "developing_team": ["devon"]})

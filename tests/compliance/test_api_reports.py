@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from compliance.models import MonitoringReport
@@ -72,7 +74,14 @@ def test_a_backwards_window_is_a_400(api, validator, logged):
         RUN, {"start": END.isoformat(), "end": START.isoformat()}, format="json"
     )
     assert response.status_code == 400
-    assert "end after it starts" in response.json()["end"][0]
+    assert "must start before it ends" in response.json()["start"][0]
+
+
+def test_a_window_starting_after_now_without_an_end_is_a_400(api, validator, logged):
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    response = api.as_(validator).post(RUN, {"start": start.isoformat()}, format="json")
+    assert response.status_code == 400
+    assert "must start before it ends" in response.json()["start"][0]
 
 
 def test_unknown_models_and_reports_are_404(api, validator, report):
