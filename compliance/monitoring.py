@@ -169,10 +169,10 @@ def sample_inputs(
     columns: dict[str, list] = defaultdict(list)
     scores = []
     for chunk in range(0, len(ids), 5000):
-        records = PredictionRecord.objects.filter(
-            id__in=ids[chunk : chunk + 5000].tolist(), entry__purged_by__isnull=True
-        )
+        records = PredictionRecord.objects.filter(id__in=ids[chunk : chunk + 5000].tolist())
         for canonical, score in records.values_list("entry__canonical", "score"):
+            if not canonical:
+                continue  # purged past retention: only its hash is kept
             inputs = json.loads(bytes(canonical))["inputs"]
             for name, value in inputs.items():
                 columns[name].append(value)

@@ -11,6 +11,7 @@ done, so the command can run again.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -129,6 +130,8 @@ class Command(BaseCommand):
                 "sensitive_attributes": list(demo.SENSITIVE),
                 "favourable_label": "approved",
                 "favourable_value": 1,
+                "monthly_cost": Decimal("1850.00"),  # compute, monitoring and a half analyst
+                "retention_months": 84,  # seven years of credit records
             },
         )
         if created:
