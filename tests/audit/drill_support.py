@@ -247,8 +247,9 @@ def seed_ingest() -> str:
 
     Run inside the server's database by ``manage.py shell``.
     """
-    from compliance.choices import Role
-    from compliance.models import AIModel, ModelVersion, UserAPIKey
+    from compliance.choices import KeyAction, Role
+    from compliance.keys import issue_key
+    from compliance.models import AIModel, ModelVersion
     from tests.conftest import bundle, make_user
 
     service = make_user("scoring-service", Role.SERVICE)
@@ -256,7 +257,7 @@ def seed_ingest() -> str:
     model = AIModel.objects.create(name="Retail credit scoring", slug="credit-scoring")
     fields = bundle(training_date_from=dt.date(2024, 1, 1), training_date_to=dt.date(2025, 12, 31))
     ModelVersion.objects.create(model=model, created_by=developer, **fields)
-    return UserAPIKey.objects.create_key(name="drill", user=service)[1]
+    return issue_key(user=service, all_models=True, actions=KeyAction.values, name="drill")[1]
 
 
 def prepare(database: str) -> str:

@@ -11,7 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import Checkpoint, Leaf, LedgerEntry, PredictionRecord
-from compliance.models import UserAPIKey
+from compliance.choices import KeyAction
+from compliance.keys import issue_key
 from tests.audit.conftest import POSTGRES, prediction
 from tests.audit.drill_support import database_url, kill, post_json, server, start_manage, wait_for
 
@@ -35,7 +36,7 @@ def latest_tree_size() -> int:
 
 
 def test_killing_the_sequencer_under_16_writers_loses_and_duplicates_nothing(service, version):
-    _, key = UserAPIKey.objects.create_key(name="drill", user=service)
+    _, key = issue_key(user=service, all_models=True, actions=KeyAction.values, name="drill")
     database = database_url()
     acknowledged: list[set[str]] = [set() for _ in range(WRITERS)]
     failures: list[str] = []
