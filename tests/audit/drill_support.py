@@ -2,7 +2,7 @@
 
 The drills stop and start PostgreSQL, so they never touch the shared cluster the rest of the
 suite runs on: each makes a throwaway cluster (``initdb`` in a temporary directory, run as the
-``postgres`` user, on port 55432 plus the xdist worker number) and points a real server at it.
+``postgres`` user, on a free port) and points a real server at it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import psycopg
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-DRILL_PORT = 55432
 
 
 def database_url(settings_dict: dict | None = None) -> str:
@@ -155,10 +154,13 @@ class Cluster:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-        self._as_postgres(
-            _bin("pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l",
-            str(self.directory / "log"), "start",
-        )  # fmt: skip
+        log = self.directory / "log"
+        try:
+            self._as_postgres(
+                _bin("pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l", str(log), "start"
+            )  # fmt: skip
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"The drill's PostgreSQL did not start:\n{log.read_text()}") from exc
 
     def stop(self, mode: str = "fast") -> None:
         self._as_postgres(_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
@@ -178,8 +180,7 @@ class Cluster:
 def throwaway_cluster():
     """A new cluster, removed afterwards (not under pytest's tmp_path: the postgres user must
     reach it)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    port = DRILL_PORT + int(worker.removeprefix("gw") or 0)
+    port = free_port()  # not a fixed one: anything else on this machine may hold that
     directory = Path(tempfile.mkdtemp(prefix="attest-drill-"))
     cluster = Cluster(directory, port)
     try:
