@@ -44,8 +44,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-def pretty(canonical: bytes) -> str:
-    return format_html("<pre>{}</pre>", json.dumps(json.loads(bytes(canonical)), indent=2))
+def pretty(entry: LedgerEntry) -> str:
+    """The entry's payload, indented; past retention, which purge dropped it (its hash stays)."""
+    payload = entry.payload()
+    if payload is None:
+        return format_html("purged past retention by ledger entry {}", entry.purged_by_id)
+    return format_html("<pre>{}</pre>", json.dumps(payload, indent=2))
 
 
 @admin.register(PredictionRecord)
@@ -91,7 +95,7 @@ class PredictionRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="what was logged (canonical bytes)")
     def payload(self, obj: PredictionRecord) -> str:
-        return pretty(obj.entry.canonical)
+        return pretty(obj.entry)
 
 
 @admin.register(ExplanationRecord)
@@ -131,7 +135,7 @@ class ExplanationRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="the ledger entry (canonical bytes)")
     def payload(self, obj: ExplanationRecord) -> str:
-        return pretty(obj.entry.canonical)
+        return pretty(obj.entry)
 
 
 @admin.register(OutcomeRecord)
@@ -163,7 +167,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="canonical bytes")
     def payload(self, obj: LedgerEntry) -> str:
-        return pretty(obj.canonical)
+        return pretty(obj)
 
 
 @admin.register(Checkpoint)

@@ -226,6 +226,21 @@ def test_the_trail_of_a_purged_prediction_names_its_purge(api, auditor, logged):
     )
 
 
+def test_the_admin_pages_of_a_purged_entry_name_its_purge(auditor, logged):
+    purge_expired(later(7))
+    record = PredictionRecord.objects.get(event_id=logged[0]["event_id"])
+    client = logged_in(auditor)
+    for url in (
+        f"/admin/audit/predictionrecord/{record.pk}/change/",
+        f"/admin/audit/ledgerentry/{record.entry_id}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert f"purged past retention by ledger entry {record.entry.purged_by_id}" in (
+            response.content.decode()
+        )
+
+
 def test_purge_expired_runs_from_the_command_the_scheduler_and_beat(logged):
     with time_machine.travel(later(7)):
         assert "Purged 3 prediction and 1 outcome payloads in 1 purge" in run("purge_expired")
