@@ -400,7 +400,7 @@ class RevalidationFilter(admin.SimpleListFilter):
         soon = now + dt.timedelta(days=90)
         approved = queryset.filter(state__in=APPROVED_STATES)
         if self.value() == "overdue":
-            return approved.filter(approval_expires_at__lte=now)
+            return queryset.approval_expired(now)
         if self.value() == "due":
             return approved.filter(approval_expires_at__gt=now, approval_expires_at__lte=soon)
         if self.value() == "current":

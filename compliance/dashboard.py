@@ -121,11 +121,7 @@ def work(now: dt.datetime) -> list[Figure]:
         ),
         Figure(
             "Approvals overdue for revalidation",
-            # As the version list's "revalidation: overdue" filter counts them.
-            versions.filter(
-                state__in=[VersionState.APPROVED, VersionState.APPROVED_WITH_CONDITIONS],
-                approval_expires_at__lte=now,
-            ).count(),
+            versions.approval_expired(now).count(),
             changelist(ModelVersion, revalidation="overdue"),
             alarming=True,
         ),

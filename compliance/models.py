@@ -280,6 +280,10 @@ class ModelVersionQuerySet(models.QuerySet):
     def revalidation_overdue(self) -> ModelVersionQuerySet:
         return self.filter(state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False)
 
+    def approval_expired(self, now: dt.datetime) -> ModelVersionQuerySet:
+        """Approved versions whose approval has expired by ``now`` (flagged or not yet)."""
+        return self.filter(state__in=APPROVED_STATES, approval_expires_at__lte=now)
+
 
 class FrozenBundleError(ValidationError):
     """Raised on any attempt to change the bundle of a version that has left draft."""

@@ -738,11 +738,7 @@ def check_revalidation(now: dt.datetime | None = None) -> list[ModelVersion]:
     once: a ledger event and an alert. Returns the versions flagged by this run."""
     now = now or timezone.now()
     flagged = []
-    due = ModelVersion.objects.filter(
-        state__in=[VersionState.APPROVED, VersionState.APPROVED_WITH_CONDITIONS],
-        approval_expires_at__lte=now,
-        revalidation_overdue_since__isnull=True,
-    )
+    due = ModelVersion.objects.approval_expired(now).filter(revalidation_overdue_since__isnull=True)
     for version in due:
         with transaction.atomic():
             version = _locked(version)
