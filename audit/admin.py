@@ -8,7 +8,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from compliance.admin import RequiredReasonForm, Step, WorkflowAdminMixin
+from compliance.admin import RequiredReasonForm, Step, ViewOnly, WorkflowAdminMixin
 
 from .ledger import acknowledge_alert
 from .models import (
@@ -23,17 +23,8 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
     """Nobody adds, changes or deletes ledger rows here, superusers included."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

@@ -227,6 +227,20 @@ MODEL_STEPS = {
 }
 
 
+class ViewOnly:
+    """An admin whose rows are listed and read, never added, changed or deleted here (they
+    change through workflow steps or commands, each a ledger event), superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class WorkflowAdminMixin:
     """Offers ``steps`` as bulk actions with an intermediate form and as per-object pages
     (``<pk>/act/<step>/``); only to people whose role holds the step's permission."""
@@ -583,7 +597,7 @@ class ModelVersionAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ValidationQueue)
-class ValidationQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class ValidationQueueAdmin(ViewOnly, WorkflowAdminMixin, admin.ModelAdmin):
     """A validator's queue: versions waiting for them, never their own. Opening one leads to
     the version's page; the validation steps are bulk actions here too."""
 
@@ -603,15 +617,6 @@ class ValidationQueueAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     approval = ModelVersionAdmin.approval
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 class OverdueFilter(admin.SimpleListFilter):
     """Open and past their due date: what the risk officer chases."""
@@ -628,17 +633,8 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WorkflowRecordAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
+class WorkflowRecordAdmin(ViewOnly, WorkflowAdminMixin, SimpleHistoryAdmin):
     """Read-only records of the workflow: they change only through its steps."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Finding)
@@ -682,7 +678,7 @@ class ValidationReviewAdmin(WorkflowRecordAdmin):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["version", "environment", "role", "active", "deployed_by", "deployed_at"]
     list_filter = ["environment", "role", ("ended_at", admin.EmptyFieldListFilter), "model"]
     list_select_related = ["version__model", "deployed_by"]
@@ -691,33 +687,15 @@ class DeploymentAdmin(admin.ModelAdmin):
     def active(self, obj: Deployment) -> bool:
         return obj.is_active
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(ViewOnly, admin.ModelAdmin):
     """Read-only: holds are placed and released with ``manage.py legal_hold``, each a ledger
     event; here risk officers and auditors see which are active."""
 
     list_display = ["__str__", "reason", "placed_by", "placed_at", "released_at"]
     list_filter = [("released_at", admin.EmptyFieldListFilter), "model"]
     list_select_related = ["model", "subject", "placed_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class IssueKeyForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin import ViewOnly  # compliance.admin imports this module once ViewOnly exists
 from .models import AIModel, MonitoringReport, ReportSchedule
 from .reports import run_report, trends
 
@@ -48,7 +49,7 @@ class ReportScheduleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MonitoringReport)
-class MonitoringReportAdmin(admin.ModelAdmin):
+class MonitoringReportAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["__str__", "model", "version", "window_end", "verdict", "created_at"]
     list_filter = ["passed", "model", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["model__slug", "version__label", "content_sha256"]
@@ -108,12 +109,3 @@ class MonitoringReportAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/compliance/monitoring_trends.html", context)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
