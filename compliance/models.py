@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from functools import cached_property
 from typing import Any
 
 import jsonschema
@@ -593,12 +594,10 @@ class UserAPIKey(AbstractAPIKey):
     def allows(self, action: str) -> bool:
         return action in self.actions
 
-    @property
+    @cached_property
     def model_slugs(self) -> frozenset[str]:
         """The slugs of the models in scope (cached: checked once per item of a batch)."""
-        if not hasattr(self, "_model_slugs"):
-            self._model_slugs = frozenset(self.ai_models.values_list("slug", flat=True))
-        return self._model_slugs
+        return frozenset(self.ai_models.values_list("slug", flat=True))
 
     def covers(self, slug: str) -> bool:
         return self.all_models or slug in self.model_slugs
