@@ -197,7 +197,7 @@ def purge_expired(now: dt.datetime | None = None, *, actor=None) -> Purged:
             result.predictions += len(batch["prediction"])
             result.outcomes += len(batch["outcome"])
     if result.events:
-        sequencer.seal_pending()
+        sequencer.seal_all()
     return result
 
 
