@@ -25,6 +25,14 @@ def prediction(**overrides) -> dict:
     return item
 
 
+def log_through(client) -> str:
+    """Log a fresh ``prediction()`` through the Python client (which makes the event id and
+    the decision time); its event id."""
+    item = prediction()
+    fields = ("model", "version", "inputs", "output", "sensitive", "context")
+    return client.log_prediction(**{name: item[name] for name in fields})
+
+
 EMAIL = "jane.doe@example.org"
 NAME = "Jane Doe"
 

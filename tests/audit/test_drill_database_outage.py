@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from attest_client import AttestClient
-from tests.audit.conftest import POSTGRES, prediction
+from tests.audit.conftest import POSTGRES, log_through, prediction
 from tests.audit.drill_support import (
     get_json,
     post_json,
@@ -46,18 +46,6 @@ def client(url: str, key: str) -> AttestClient:
     )  # fmt: skip
 
 
-def log(attest: AttestClient) -> str:
-    item = prediction()
-    return attest.log_prediction(
-        model=item["model"],
-        version=item["version"],
-        inputs=item["inputs"],
-        output=item["output"],
-        sensitive=item["sensitive"],
-        context=item["context"],
-    )
-
-
 def test_with_the_database_down_the_api_answers_503_and_the_client_buffers(cluster):
     with server(cluster.url) as url:
         status, _, _ = post_json(f"{url}/api/v1/predictions/", prediction(), cluster.key)
@@ -76,7 +64,7 @@ def test_with_the_database_down_the_api_answers_503_and_the_client_buffers(clust
             assert "database is unavailable" in body["detail"]
 
         attest = client(url, cluster.key)
-        logged = [log(attest) for _ in range(120)]
+        logged = [log_through(attest) for _ in range(120)]
         wait_for(lambda: attest.stats.retries >= 2, "the client to retry")
         assert attest.stats.acknowledged == 0 and attest.stats.pending == 120  # kept, not lost
         cluster.start()
@@ -97,7 +85,7 @@ def test_postgres_restarted_in_the_middle_of_ingest_loses_and_duplicates_nothing
 
         def feed() -> None:  # a model service logging on, whatever the database does
             while not done.is_set() and len(logged) < 20_000:
-                logged.append(log(attest))
+                logged.append(log_through(attest))
                 done.wait(0.001)
 
         feeder = threading.Thread(target=feed)

@@ -8,7 +8,7 @@ from attest_client import AttestClient
 from audit.models import OutcomeRecord, PredictionRecord
 from compliance.choices import KeyAction
 from compliance.keys import issue_key
-from tests.audit.conftest import prediction
+from tests.audit.conftest import log_through
 
 LOG_PREDICTIONS, LOG_OUTCOMES = KeyAction.LOG_PREDICTIONS, KeyAction.LOG_OUTCOMES
 
@@ -22,17 +22,7 @@ def test_the_client_logs_predictions_and_outcomes_to_a_live_server(live_server, 
     with AttestClient(live_server.url, key, batch_size=40, flush_interval=0.05) as client:
         ids = []
         for _ in range(150):
-            item = prediction()
-            ids.append(
-                client.log_prediction(
-                    model=item["model"],
-                    version=item["version"],
-                    inputs=item["inputs"],
-                    output=item["output"],
-                    sensitive=item["sensitive"],
-                    context=item["context"],
-                )
-            )
+            ids.append(log_through(client))
         for event_id in ids[:50]:
             client.log_outcome(event_id=event_id, outcome={"label": 1})
         assert client.flush(timeout=60)
@@ -73,13 +63,7 @@ def test_the_client_waits_out_a_429_as_retry_after_says_and_loses_nothing(
     _, key = issue_key(user=service, models=[version.model], actions=[LOG_PREDICTIONS])
     with AttestClient(live_server.url, key, batch_size=1, flush_interval=0.01) as client:
         for _ in range(6):
-            item = prediction()
-            client.log_prediction(
-                model=item["model"],
-                version=item["version"],
-                inputs=item["inputs"],
-                output=item["output"],
-            )
+            log_through(client)
         assert client.flush(timeout=60)
         stats = client.stats
     assert stats.retries > 0 and stats.acknowledged == 6 and stats.rejected == 0
