@@ -5,8 +5,9 @@ DRF, the permissions and the middleware, the same for every operation, in one JS
 (``{"detail": ...}`` plus fields that name what was wrong): no credentials (401), the role,
 a rule or the API key's scope (403), too large (413), too many requests for the key (429) or
 the database down (503, both with Retry-After); where the request carries input, bad input
-(400), an unknown object (404) and a body that is not JSON (415). The fuzzer (``.ci/fuzz.py``)
-holds the API to this.
+(400), an unknown object (404) and a body that is not JSON (415). The web server itself
+refuses a URL that is too long (414, in its own words). The fuzzer (``.ci/fuzz.py``) holds
+the API to this.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ REFUSALS = {
         "The request body is larger than LEDGER_MAX_REQUEST_BYTES (refused before parsing), "
         "or a batch has more items than LEDGER_MAX_BATCH; the message names the limit."
     ),
+    # Refused by the web server before Django sees it, in the server's own words (not JSON).
+    "414": {"description": "The URL (with its query) is longer than the web server takes."},
     "429": _error(
         "Too many requests with this API key (API_KEY_RATE_LIMIT per API_KEY_RATE_WINDOW).",
         headers=RETRY_AFTER,
