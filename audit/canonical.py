@@ -34,10 +34,16 @@ class _Fallback(Exception):
     pass
 
 
+class _Ready(dict):
+    """A dict ``_prepared`` made: already checked, so a later walk takes it as it is."""
+
+
 def _prepared(value: Any) -> Any:
     """``value`` with integral floats as ints, ready for the C encoder; ``_Fallback`` if the
     encoder would not write it as RFC 8785 does."""
     kind = type(value)
+    if kind is _Ready:
+        return value
     if kind is str:
         if not value.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
             raise _Fallback
@@ -57,17 +63,33 @@ def _prepared(value: Any) -> Any:
             return value
         raise _Fallback
     if kind is dict:
-        prepared = {}
+        prepared = _Ready()
         for key, item in value.items():
-            if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+            # RFC 8785 sorts keys by UTF-16 code units: as Python does below U+10000.
+            if type(key) is not str or not (key.isascii() or _bmp_without_surrogates(key)):
                 raise _Fallback
-            prepared[_prepared(key)] = _prepared(item)
+            prepared[key] = _prepared(item)
         return prepared
     if kind is list or kind is tuple:
         return [_prepared(item) for item in value]
     if isinstance(value, str):  # e.g. a Django TextChoices member: its characters, as str
         return _prepared(str.__str__(value))
     raise _Fallback
+
+
+def _bmp_without_surrogates(text: str) -> bool:
+    return max(text) <= "\uffff" and not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+def prepare(value: Any) -> Any | None:
+    """``value`` checked and made ready for the fast encoder, or None if only the reference
+    implementation can write it. Its dicts are taken as they are when a value holding them is
+    canonicalised (``canonical_json``), so a payload built from parts of a prepared request
+    is walked only once. Do not change a prepared value."""
+    try:
+        return _prepared(value)
+    except _Fallback:
+        return None
 
 
 def canonical_json(value: Any) -> bytes:

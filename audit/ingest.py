@@ -27,10 +27,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from audit.canonical import canonical_json, sha256_hex
+from audit.canonical import canonical_json, prepare, sha256_hex
 from compliance.models import ModelVersion
 
-from .ledger import iso, new_entry, raise_alert
+from . import bulk
+from .ledger import entry_bytes, iso, new_entry, raise_alert
 from .models import (
     Alert,
     EntryKind,
@@ -40,6 +41,7 @@ from .models import (
     PredictionRecord,
     SensitiveAttributes,
     SubjectKey,
+    hold_ledger_write_lock,
 )
 from .personal import content_digest, encrypt, personal_fields_of, subject_keys
 
@@ -55,6 +57,7 @@ PREDICTION_FIELDS = {
     "context",
     "subject_id",
 }
+ENVIRONMENTS = frozenset(Environment.values)
 OUTCOME_FIELDS = {"outcome_id", "event_id", "outcome", "observed_at", "corrects"}
 
 
@@ -191,12 +194,11 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
         if item.get(name) is not None and not isinstance(item[name], dict):
             errors[name] = "Must be a JSON object."
     context = item.get("context") or {}
-    environment = (
-        context.get("environment", Environment.PRODUCTION) if isinstance(context, dict) else None
-    )
-    if environment not in Environment.values:
+    environment = context.get("environment", "production") if isinstance(context, dict) else None
+    if environment not in ENVIRONMENTS:
         errors["context"] = f"environment must be one of {', '.join(Environment.values)}."
-    if not _finite(item):
+    ready = prepare(item)  # walked once here; the entry's payload reuses its parts
+    if ready is None and not _finite(item):
         errors["item"] = "NaN and infinity are not JSON numbers."
     subject_id = item.get("subject_id")
     if subject_id is not None and (not isinstance(subject_id, str) or not subject_id):
@@ -210,6 +212,8 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
             )
     if errors:
         return None, errors
+    if ready is not None:
+        item = ready
     return (
         _Prediction(
             index=index,
@@ -290,8 +294,8 @@ def _ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
             record = existing[p.event_id]
             receipts.append(_receipt(p.event_id, record.entry, duplicate=True))
         else:
-            entry, first = stored_now[p.event_id]
-            receipts.append(_receipt(p.event_id, entry, duplicate=first is not p))
+            entry_id, leaf_hash, first = stored_now[p.event_id]
+            receipts.append(Receipt(p.event_id, entry_id, leaf_hash.hex(), first is not p))
     return receipts
 
 
@@ -328,7 +332,9 @@ def _personal_apart(p: _Prediction, keys: dict[str, SubjectKey]) -> dict[str, An
     }
 
 
-def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _Prediction]]:
+def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[int, bytes, _Prediction]]:
+    """Write the entries, records and sensitive attributes of ``new`` in one transaction; the
+    entry id and leaf hash of each, by event id."""
     now = timezone.now()
     received = iso(now)
     entries, records, sensitive = [], [], []
@@ -362,38 +368,46 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
             "unapproved_version": not approved,
             "content_hmac": p.content_sha256,
         }
-        entries.append(new_entry(EntryKind.PREDICTION, payload, now))
+        kind = EntryKind.PREDICTION.value
+        entries.append((kind, now, *entry_bytes(kind, payload)))
         if problems:
             violations[version] = violations.get(version, 0) + 1
         if not approved:
             unapproved[version] = unapproved.get(version, 0) + 1
         output = item["output"]
+        subject = keys.get(item.get("subject_id"))
         records.append(
-            PredictionRecord(
-                event_id=p.event_id,
-                version=version,
-                decided_at=p.decided_at,
-                received_at=now,
-                environment=p.environment,
-                score=output.get("score"),
-                favourable=output["decision"] == version.model.favourable_value,
-                schema_violation=bool(problems),
-                unapproved_version=not approved,
-                content_sha256=p.content_sha256,
-                subject=keys.get(item.get("subject_id")),
-            )
+            [
+                None,  # entry_id, once drawn
+                p.event_id,
+                version.pk,
+                p.decided_at,
+                now,
+                p.environment,
+                output.get("score"),
+                output["decision"] == version.model.favourable_value,
+                bool(problems),
+                not approved,
+                p.content_sha256,
+                subject.pk if subject is not None else None,
+            ]
         )
         sensitive.append((values, salt))
 
     with transaction.atomic():
-        LedgerEntry.objects.bulk_create(entries)
-        for entry, record in zip(entries, records, strict=True):
-            record.entry = entry
-        PredictionRecord.objects.bulk_create(records)
-        SensitiveAttributes.objects.bulk_create(
-            SensitiveAttributes(prediction=record, values=values, salt=salt)
-            for record, (values, salt) in zip(records, sensitive, strict=True)
-            if values
+        hold_ledger_write_lock()
+        entry_ids = bulk.insert(LedgerEntry, ENTRY_COLUMNS, entries, ids=True)
+        for record, entry_id in zip(records, entry_ids, strict=True):
+            record[0] = entry_id
+        record_ids = bulk.insert(PredictionRecord, RECORD_COLUMNS, records, ids=True)
+        bulk.insert(
+            SensitiveAttributes,
+            ("prediction_id", "values", "salt"),
+            [
+                (record_id, values, salt)
+                for record_id, (values, salt) in zip(record_ids, sensitive, strict=True)
+                if values
+            ],
         )
         for version, count in violations.items():
             raise_alert(
@@ -413,7 +427,27 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[LedgerEntry, _
                 "version.",
                 occurrences=count,
             )
-    return {p.event_id: (entry, p) for p, entry in zip(new, entries, strict=True)}
+    return {
+        p.event_id: (entry_id, entry[3], p)
+        for p, entry_id, entry in zip(new, entry_ids, entries, strict=True)
+    }
+
+
+ENTRY_COLUMNS = ("kind", "received_at", "canonical", "leaf_hash")
+RECORD_COLUMNS = (
+    "entry_id",
+    "event_id",
+    "version_id",
+    "decided_at",
+    "received_at",
+    "environment",
+    "score",
+    "favourable",
+    "schema_violation",
+    "unapproved_version",
+    "content_sha256",
+    "subject_id",
+)
 
 
 # ---------------------------------------------------------------------------- outcomes

@@ -23,15 +23,16 @@ def iso(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def entry_bytes(kind: str, payload: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical bytes of an entry of ``kind`` holding ``payload``, and their leaf hash."""
+    canonical = canonical_json({"kind": kind, **payload})
+    return canonical, merkle.leaf_hash(canonical)
+
+
 def new_entry(kind: str, payload: dict[str, Any], received_at) -> LedgerEntry:
     """An unsaved entry holding the canonical bytes of ``payload`` and their leaf hash."""
-    canonical = canonical_json({"kind": kind, **payload})
-    return LedgerEntry(
-        kind=kind,
-        received_at=received_at,
-        canonical=canonical,
-        leaf_hash=merkle.leaf_hash(canonical),
-    )
+    canonical, leaf_hash = entry_bytes(kind, payload)
+    return LedgerEntry(kind=kind, received_at=received_at, canonical=canonical, leaf_hash=leaf_hash)
 
 
 def record_event(

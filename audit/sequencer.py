@@ -28,7 +28,7 @@ from audit import merkle
 from audit.canonical import canonical_json
 from compliance.models import PredictionVolume
 
-from . import signing
+from . import bulk, signing
 from .models import (
     LEDGER_WRITE_LOCK,
     Checkpoint,
@@ -80,11 +80,11 @@ def seal_pending(limit: int = BATCH) -> Sealed:
         )
         leaves, nodes = [], []
         for entry_id, leaf_hash in rows:
-            leaves.append(Leaf(index=frontier.size, entry_id=entry_id))
+            leaves.append((frontier.size, entry_id))
             for level, index, digest in frontier.append(leaf_hash):
-                nodes.append(TreeNode(key=node_key(level, index), hash=digest))
-        Leaf.objects.bulk_create(leaves)
-        TreeNode.objects.bulk_create(nodes)
+                nodes.append((node_key(level, index), digest))
+        bulk.insert(Leaf, ("index", "entry_id"), leaves)
+        bulk.insert(TreeNode, ("key", "hash"), nodes)
         # The dashboard's per-day volumes count each prediction as it is sealed, exactly once.
         PredictionVolume.add_sealed(state.watermark_id, rows[-1][0])
         state.tree_size = frontier.size
