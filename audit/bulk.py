@@ -4,7 +4,8 @@
 prepares every field of every row in Python and sends one INSERT of 12,000 parameters that
 psycopg has to split. Here rows are tuples in column order holding the values a model instance
 would hold. On PostgreSQL they go through ``COPY ... FROM STDIN`` (psycopg adapts the Python
-values in C), ids drawn beforehand from the table's sequence; on SQLite, the embedded default,
+values in C), ids drawn beforehand from the table's sequence, or for a few rows through one
+``INSERT ... RETURNING``; on SQLite, the embedded default,
 through ``executemany`` with Django's own field preparation, ids read back after the insert
 (SQLite has one writer, so one statement's AUTOINCREMENT ids are consecutive).
 
@@ -42,6 +43,8 @@ def _copy(table: str, fields: list, rows: Sequence[tuple], ids: bool) -> list[in
     if json_columns:
         rows = [_json_dumped(row, json_columns, fields) for row in rows]
     names = [f.column for f in fields]
+    if len(rows) <= FEW:
+        return _insert_returning(table, names, rows, ids)
     with connection.cursor() as cursor:
         new_ids: list[int] = []
         if ids:
@@ -54,10 +57,29 @@ def _copy(table: str, fields: list, rows: Sequence[tuple], ids: bool) -> list[in
         statement = "COPY {} ({}) FROM STDIN".format(
             connection.ops.quote_name(table), ", ".join(map(connection.ops.quote_name, names))
         )
-        with cursor.cursor.copy(statement) as copy:
+        # psycopg's own cursor: its errors become Django's (IntegrityError …) as for execute().
+        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
     return new_ids
+
+
+# Up to this many rows one INSERT ... RETURNING (one round trip) beats nextval and COPY (three).
+FEW = 10
+
+
+def _insert_returning(table: str, names: list[str], rows: Sequence[tuple], ids: bool) -> list[int]:
+    quote = connection.ops.quote_name
+    values = "({})".format(", ".join(["%s"] * len(names)))
+    statement = "INSERT INTO {} ({}) VALUES {}{}".format(
+        quote(table),
+        ", ".join(map(quote, names)),
+        ", ".join([values] * len(rows)),
+        " RETURNING id" if ids else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [value for row in rows for value in row])
+        return [pk for (pk,) in cursor.fetchall()] if ids else []
 
 
 def _json_dumped(row: tuple, positions: list[int], fields: list) -> tuple:

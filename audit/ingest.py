@@ -229,15 +229,24 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
 
 
 def ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
-    """Store a batch of predictions once; return a receipt per item, in order."""
+    """Store a batch of predictions once; return a receipt per item, in order.
+
+    Nearly every event id is new, so the batch is first written without looking its ids up:
+    the unique event id refuses a retry (IntegrityError, and the transaction rolls back), and
+    then the batch is taken again with the lookup, which answers retries and conflicts.
+    """
     try:
-        return _ingest_predictions(items)
+        return _ingest_predictions(items, look_up=False)
     except IntegrityError:
-        # A concurrent request stored one of these event ids first: now it is a retry.
-        return _ingest_predictions(items)
+        pass
+    try:
+        return _ingest_predictions(items, look_up=True)
+    except IntegrityError:
+        # A concurrent request stored one of these event ids after the lookup: look again.
+        return _ingest_predictions(items, look_up=True)
 
 
-def _ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
+def _ingest_predictions(items: Sequence[Any], look_up: bool) -> list[Receipt]:
     keys = {
         (item.get("model"), item.get("version"))
         for item in items
@@ -255,12 +264,7 @@ def _ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
     if errors:
         raise BatchRefused(400, f"{len(errors)} of {len(items)} items are invalid.", errors)
 
-    existing = {
-        str(p.event_id): p
-        for p in PredictionRecord.objects.filter(
-            event_id__in=[p.event_id for p in checked]
-        ).select_related("entry")
-    }
+    existing = _stored(p.event_id for p in checked) if look_up else {}
     first_in_batch: dict[str, _Prediction] = {}
     conflicts, new = [], []
     for p in checked:
@@ -297,6 +301,11 @@ def _ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
             entry_id, leaf_hash, first = stored_now[p.event_id]
             receipts.append(Receipt(p.event_id, entry_id, leaf_hash.hex(), first is not p))
     return receipts
+
+
+def _stored(event_ids) -> dict[str, PredictionRecord]:
+    records = PredictionRecord.objects.filter(event_id__in=list(event_ids)).select_related("entry")
+    return {str(record.event_id): record for record in records}
 
 
 def _versions(keys: set) -> dict:

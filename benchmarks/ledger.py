@@ -135,6 +135,8 @@ def bench_env(args) -> dict[str, str]:
         "LEDGER_SIGNING_KEY": signing_key_pem(),
         "DATABASE_URL": f"{args.pg_url.rstrip('/')}/{args.db}",
         "ATTEST_DATA_DIR": str(STATE / "data"),
+        # Rate limits shared by every web process, as production runs them (db 15: scratch).
+        "CACHE_URL": os.environ.get("ATTEST_BENCH_CACHE_URL", "redis://127.0.0.1:6379/15"),
         "LOG_LEVEL": "WARNING",
     }
 
@@ -184,16 +186,15 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
 
     call_command("migrate", verbosity=0, interactive=False)
     users = get_user_model().objects
-    if not users.filter(username="bench-service").exists():
-        call_command("create_user", "bench-service", role="service", stdout=io.StringIO())
-    if not users.filter(username="bench-auditor").exists():
-        call_command(
-            "create_user",
-            "bench-auditor",
-            role="auditor",
-            password=secrets.token_urlsafe(16),
-            stdout=io.StringIO(),
-        )
+    for username, role in BENCH_USERS.items():
+        if not users.filter(username=username).exists():
+            call_command(
+                "create_user",
+                username,
+                role=role,
+                password=secrets.token_urlsafe(16),
+                stdout=io.StringIO(),
+            )
     keys = {}
     for role, username in (("service", "bench-service"), ("auditor", "bench-auditor")):
         out = io.StringIO()
@@ -221,7 +222,7 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
         },
     )
     if not model.versions.filter(label=LABEL).exists():
-        ModelVersion.objects.create(
+        version = ModelVersion.objects.create(
             model=model,
             label=LABEL,
             artifact_uri="s3://models/credit/1.0.0/model.skops",
@@ -237,12 +238,48 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
             configuration={"C": 1.0, "max_iter": 500},
             evaluation_metrics={"accuracy": 0.81, "roc_auc": 0.87},
             baselines={},
-            created_by=owner,
+            created_by=users.get(username="bench-developer"),
         )
+        approve_and_deploy(version, {u.username: u for u in users.filter(username__in=BENCH_USERS)})
     from django.db import connections
 
     connections.close_all()
     return keys
+
+
+BENCH_USERS = {
+    "bench-service": "service",
+    "bench-auditor": "auditor",
+    "bench-developer": "developer",
+    "bench-validator-1": "validator",
+    "bench-validator-2": "validator",
+    "bench-officer": "risk_officer",
+}
+
+
+def approve_and_deploy(version, users: dict) -> None:
+    """The version through the approval workflow and into production, as a model serving in
+    production is (a high-risk model needs two validators)."""
+    from compliance import workflow
+    from compliance.choices import Conclusion
+
+    version.model.developing_team.add(users["bench-developer"])
+    workflow.submit_version(version, users["bench-developer"], "Benchmark.")
+    workflow.start_validation(version, users["bench-validator-1"])
+    for name in ("bench-validator-1", "bench-validator-2"):
+        workflow.record_review(
+            version,
+            users[name],
+            scope="Benchmark validation.",
+            conceptual_soundness="Logistic regression.",
+            conceptual_soundness_conclusion=Conclusion.SATISFACTORY,
+            ongoing_monitoring="Monthly reports.",
+            ongoing_monitoring_conclusion=Conclusion.SATISFACTORY,
+            outcomes_analysis="Hold-out ROC AUC 0.87.",
+            outcomes_analysis_conclusion=Conclusion.SATISFACTORY,
+        )
+        version = workflow.approve_version(version, users[name], "Benchmark approval.")
+    workflow.deploy_version(version, users["bench-officer"], reason="Benchmark go-live.")
 
 
 def postgres_settings() -> str:

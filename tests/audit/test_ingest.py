@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import uuid
 
 import pytest
 
@@ -55,6 +58,47 @@ def test_a_batch_gets_one_receipt_per_item_in_order(logging_client):
     receipts = response.json()["receipts"]
     assert [r["event_id"] for r in receipts] == [i["event_id"] for i in items]
     assert PredictionRecord.objects.count() == 1000
+
+
+@pytest.mark.parametrize("size", [3, 40])  # one INSERT for a few rows; COPY on PostgreSQL
+def test_every_column_of_a_batch_is_stored_as_sent(logging_client, size):
+    items = [
+        prediction(
+            decided_at=f"2026-11-20T10:{i:02d}:00+01:00",
+            output={"score": i / 100, "decision": i % 2},
+            sensitive={"sex": "F" if i % 3 else "M", "note": 'quote " and \\ backslash'},
+        )
+        for i in range(size)
+    ]
+    items[1].pop("sensitive")
+    receipts = post(logging_client, items).json()["receipts"]
+    records = PredictionRecord.objects.select_related("entry", "sensitive").in_bulk(
+        [i["event_id"] for i in items], field_name="event_id"
+    )
+    for i, (item, receipt) in enumerate(zip(items, receipts, strict=True)):
+        record = records[uuid.UUID(item["event_id"])]
+        entry = record.entry
+        assert (receipt["entry_id"], receipt["leaf_hash"]) == (entry.pk, entry.leaf_hash_hex)
+        assert bytes(entry.leaf_hash) == hashlib.sha256(b"\0" + bytes(entry.canonical)).digest()
+        payload = json.loads(bytes(entry.canonical))
+        assert payload["event_id"] == item["event_id"] and entry.kind == "prediction"
+        assert record.decided_at == dt.datetime(2026, 11, 20, 9, i, tzinfo=dt.UTC)
+        assert (record.score, record.favourable) == (i / 100, i % 2 == 1)
+        assert record.environment == "production" and record.received_at == entry.received_at
+        if i == 1:
+            assert not SensitiveAttributes.objects.filter(prediction=record).exists()
+        else:
+            assert record.sensitive.values == item["sensitive"]
+
+
+def test_a_batch_of_new_and_already_stored_predictions_stores_only_the_new(logging_client):
+    stored = [prediction() for _ in range(20)]
+    first = post(logging_client, stored).json()["receipts"]
+    fresh = [prediction() for _ in range(20)]
+    again = post(logging_client, stored[:10] + fresh).json()["receipts"]
+    assert again[:10] == [{**r, "duplicate": True} for r in first[:10]]
+    assert not any(r["duplicate"] for r in again[10:])
+    assert PredictionRecord.objects.count() == 40
 
 
 def test_a_retry_returns_the_original_receipt_and_stores_nothing_twice(logging_client):
