@@ -309,10 +309,18 @@ def _stored(event_ids) -> dict[str, PredictionRecord]:
 
 
 def _versions(keys: set) -> dict:
+    """The versions named by (model slug, label) pairs. Their bundle's JSON is not read: the
+    input schema loads only when its validator is not cached yet."""
     if not keys:
         return {}
-    slugs = {slug for slug, _ in keys}
-    found = ModelVersion.objects.filter(model__slug__in=slugs).select_related("model")
+    found = (
+        ModelVersion.objects.filter(
+            model__slug__in={slug for slug, _ in keys},
+            label__in={label for _, label in keys if isinstance(label, str)},
+        )
+        .select_related("model")
+        .defer("input_schema", "configuration", "evaluation_metrics", "baselines")
+    )
     return {(v.model.slug, v.label): v for v in found if (v.model.slug, v.label) in keys}
 
 

@@ -110,7 +110,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
-    "django.contrib.auth.backends.ModelBackend",
+    "compliance.backends.RoleBackend",  # ModelBackend, permissions in one query
 ]
 
 ROOT_URLCONF = "compliance.urls"
