@@ -13,6 +13,7 @@ writes each table with one multi-row INSERT.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import os
@@ -23,14 +24,14 @@ from typing import Any
 
 import jsonschema
 import jsonschema_rs
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from audit.canonical import canonical_json, prepare, sha256_hex
-from compliance.models import ModelVersion
+from compliance.models import AIModel, Deployment, ModelVersion
 
-from . import bulk
+from . import rawsql
 from .ledger import entry_bytes, iso, new_entry, raise_alert
 from .models import (
     Alert,
@@ -309,19 +310,63 @@ def _stored(event_ids) -> dict[str, PredictionRecord]:
 
 
 def _versions(keys: set) -> dict:
-    """The versions named by (model slug, label) pairs. Their bundle's JSON is not read: the
-    input schema loads only when its validator is not cached yet."""
-    if not keys:
+    """The versions named by (model slug, label) pairs, with their model, and whether each is
+    actively deployed in each environment (``serving_<environment>``, which
+    ``ModelVersion.is_approved_for`` reads): one hand-written query, read once per request."""
+    slugs = sorted({slug for slug, _ in keys})
+    labels = sorted({label for _, label in keys if isinstance(label, str)})
+    if not slugs or not labels:
         return {}
-    found = (
-        ModelVersion.objects.filter(
-            model__slug__in={slug for slug, _ in keys},
-            label__in={label for _, label in keys if isinstance(label, str)},
-        )
-        .select_related("model")
-        .defer("input_schema", "configuration", "evaluation_metrics", "baselines")
+    with connection.cursor() as cursor:
+        cursor.execute(_versions_sql(connection.vendor, len(slugs), len(labels)), slugs + labels)
+        rows = cursor.fetchall()
+    found = {}
+    model_starts = len(VERSION_COLUMNS)
+    serving_starts = model_starts + len(MODEL_COLUMNS)
+    for row in rows:
+        version = rawsql.instance(ModelVersion, VERSION_COLUMNS, row[:model_starts])
+        version.model = rawsql.instance(AIModel, MODEL_COLUMNS, row[model_starts:serving_starts])
+        for environment, serving in zip(Environment.values, row[serving_starts:], strict=True):
+            setattr(version, f"serving_{environment}", bool(serving))
+        if (version.model.slug, version.label) in keys:
+            found[version.model.slug, version.label] = version
+    return found
+
+
+# What ingest reads of a version and its model (the bundle's JSON only if a cache misses).
+VERSION_COLUMNS = (
+    "id",
+    "model_id",
+    "label",
+    "state",
+    "approval_expires_at",
+    "manifest_sha256",
+    "input_schema_sha256",
+)
+MODEL_COLUMNS = ("id", "slug", "favourable_value")
+
+
+@functools.cache
+def _versions_sql(vendor: str, slugs: int, labels: int) -> str:
+    q = connection.ops.quote_name
+
+    def columns(model, alias: str, names) -> list[str]:
+        return [f"{alias}.{q(model._meta.get_field(name).column)}" for name in names]
+
+    # Deployment.objects.active(): not ended.
+    serving = [
+        f"EXISTS (SELECT 1 FROM {q(Deployment._meta.db_table)} d WHERE d.{q('version_id')} = "
+        f"v.{q('id')} AND d.{q('ended_at')} IS NULL AND d.{q('environment')} = '{environment}')"
+        for environment in Environment.values
+    ]
+    return (
+        f"SELECT {', '.join(columns(ModelVersion, 'v', VERSION_COLUMNS))}, "
+        f"{', '.join(columns(AIModel, 'm', MODEL_COLUMNS))}, {', '.join(serving)} "
+        f"FROM {q(ModelVersion._meta.db_table)} v "
+        f"JOIN {q(AIModel._meta.db_table)} m ON m.{q('id')} = v.{q('model_id')} "
+        f"WHERE m.{q('slug')} IN ({', '.join(['%s'] * slugs)}) "
+        f"AND v.{q('label')} IN ({', '.join(['%s'] * labels)})"
     )
-    return {(v.model.slug, v.label): v for v in found if (v.model.slug, v.label) in keys}
 
 
 def _event_id_of(item: Any) -> Any:
@@ -413,11 +458,11 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[int, bytes, _P
 
     with transaction.atomic():
         hold_ledger_write_lock()
-        entry_ids = bulk.insert(LedgerEntry, ENTRY_COLUMNS, entries, ids=True)
+        entry_ids = rawsql.insert(LedgerEntry, ENTRY_COLUMNS, entries, ids=True)
         for record, entry_id in zip(records, entry_ids, strict=True):
             record[0] = entry_id
-        record_ids = bulk.insert(PredictionRecord, RECORD_COLUMNS, records, ids=True)
-        bulk.insert(
+        record_ids = rawsql.insert(PredictionRecord, RECORD_COLUMNS, records, ids=True)
+        rawsql.insert(
             SensitiveAttributes,
             ("prediction_id", "values", "salt"),
             [

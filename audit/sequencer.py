@@ -28,7 +28,7 @@ from audit import merkle
 from audit.canonical import canonical_json
 from compliance.models import PredictionVolume
 
-from . import bulk, signing
+from . import rawsql, signing
 from .models import (
     LEDGER_WRITE_LOCK,
     Checkpoint,
@@ -83,8 +83,8 @@ def seal_pending(limit: int = BATCH) -> Sealed:
             leaves.append((frontier.size, entry_id))
             for level, index, digest in frontier.append(leaf_hash):
                 nodes.append((node_key(level, index), digest))
-        bulk.insert(Leaf, ("index", "entry_id"), leaves)
-        bulk.insert(TreeNode, ("key", "hash"), nodes)
+        rawsql.insert(Leaf, ("index", "entry_id"), leaves)
+        rawsql.insert(TreeNode, ("key", "hash"), nodes)
         # The dashboard's per-day volumes count each prediction as it is sealed, exactly once.
         PredictionVolume.add_sealed(state.watermark_id, rows[-1][0])
         state.tree_size = frontier.size

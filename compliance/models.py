@@ -527,10 +527,12 @@ class ModelVersion(models.Model):
     def is_approved_for(self, environment: str) -> bool:
         """Whether this version may serve ``environment``: it is actively deployed there and its
         approval is current. (Ingest asks once per version and environment of a batch.)"""
-        return (
-            self.approval_is_current()
-            and self.deployments.active().filter(environment=environment).exists()
-        )
+        if not self.approval_is_current():
+            return False
+        serving = getattr(self, f"serving_{environment}", None)  # read with it by ingest
+        if serving is None:
+            serving = self.deployments.active().filter(environment=environment).exists()
+        return serving
 
     def current_approvals(self) -> models.QuerySet[ValidationReview]:
         """Approving reviews of the cycle in progress."""

@@ -8,10 +8,11 @@ import json
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from audit.ingest import serving_is_approved
+from audit.ingest import _versions, serving_is_approved
 from audit.models import PredictionRecord
 from compliance import workflow
 from compliance.choices import DeploymentRole, VersionState
@@ -204,6 +205,25 @@ def test_serving_stops_counting_as_approved_when_the_approval_expires(version, t
     assert serving_is_approved(fresh, "production")
     with time_machine.travel(fresh.approval_expires_at + dt.timedelta(seconds=1)):
         assert not serving_is_approved(fresh, "production")
+
+
+def test_ingest_reads_a_version_and_its_serving_state_in_one_query(version, team):
+    """Ingest's hand-written read gives the values the ORM gives (converted as the ORM
+    converts them); the bundle's JSON is read only when asked for."""
+    team(version)
+    key = (version.model.slug, version.label)
+    with CaptureQueriesContext(connection) as queries:
+        read = _versions({key, ("nope", version.label)})
+    assert len(queries) == 1 and list(read) == [key]
+    read, orm = read[key], ModelVersion.objects.select_related("model").get(pk=version.pk)
+    for name in ("pk", "label", "state", "approval_expires_at", "manifest_sha256"):
+        assert getattr(read, name) == getattr(orm, name), name
+    assert read.model.favourable_value == orm.model.favourable_value
+    assert (read.serving_production, read.serving_shadow) == (True, False)
+    assert serving_is_approved(read, "production") and not serving_is_approved(read, "shadow")
+    with time_machine.travel(read.approval_expires_at + dt.timedelta(seconds=1)):
+        assert not serving_is_approved(read, "production")
+    assert read.input_schema == orm.input_schema  # deferred: read now
 
 
 def test_the_deployments_of_a_model_are_listed_active_first(

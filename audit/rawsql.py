@@ -1,17 +1,22 @@
-"""Multi-row inserts for the ledger's hot paths (ingest and the sequencer), without the ORM.
+"""Hand-written SQL for the ledger's hot paths (ingest and the sequencer), without the ORM.
 
-``bulk_create`` of 1,000 predictions cost more than all the rest of ingest together: it
-prepares every field of every row in Python and sends one INSERT of 12,000 parameters that
-psycopg has to split. Here rows are tuples in column order holding the values a model instance
-would hold. On PostgreSQL they go through ``COPY ... FROM STDIN`` (psycopg adapts the Python
-values in C), ids drawn beforehand from the table's sequence, or for a few rows through one
-``INSERT ... RETURNING``; on SQLite, the embedded default,
-through ``executemany`` with Django's own field preparation, ids read back after the insert
-(SQLite has one writer, so one statement's AUTOINCREMENT ids are consecutive).
+Building a query costs the ORM more than running it: about a millisecond of CPU for a
+select_related lookup, and for ``bulk_create`` of 1,000 predictions more than all the rest of
+ingest together (it prepares every field of every row in Python and sends an INSERT of 12,000
+parameters that psycopg has to split).
 
-Only INSERT: the append-only triggers and the application role's privileges apply as to any
-other insert. Ledger entries must be written inside a transaction holding the ledger write
-lock (``audit.models.hold_ledger_write_lock``), before their ids are drawn.
+``insert``: rows are tuples in column order holding the values a model instance would hold.
+On PostgreSQL they go through ``COPY ... FROM STDIN`` (psycopg adapts the Python values in C),
+ids drawn beforehand from the table's sequence, or for a few rows through one
+``INSERT ... RETURNING``; on SQLite, the embedded default, through ``executemany`` with
+Django's own field preparation, ids read back after the insert (SQLite has one writer, so one
+statement's AUTOINCREMENT ids are consecutive). Only INSERT: the append-only triggers and the
+application role's privileges apply as to any other insert. Ledger entries must be written
+inside a transaction holding the ledger write lock (``audit.models.hold_ledger_write_lock``),
+before their ids are drawn.
+
+``instance``: a model instance from some of its columns as a hand-written SELECT returned
+them, converted as the ORM converts them; the other fields are deferred (read on first use).
 """
 
 from __future__ import annotations
@@ -113,3 +118,19 @@ def _executemany(table: str, fields: list, rows: Sequence[tuple], ids: bool) -> 
         cursor.execute("SELECT last_insert_rowid()")
         last = cursor.fetchone()[0]
     return list(range(last - len(rows) + 1, last + 1))
+
+
+def instance(model: type[models.Model], names: Sequence[str], values: Sequence[Any]):
+    """``model`` from the database values of the fields named (by attname) in ``names``."""
+    table = model._meta.db_table
+    row = {}
+    for name, value in zip(names, values, strict=True):
+        field = model._meta.get_field(name)
+        column = field.get_col(table)
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            value = convert(value, column, connection)
+        row[field.attname] = value
+    loaded = [f.attname for f in model._meta.concrete_fields if f.attname in row]
+    return model.from_db(connection.alias, loaded, [row[name] for name in loaded])
