@@ -195,18 +195,6 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
                 password=secrets.token_urlsafe(16),
                 stdout=io.StringIO(),
             )
-    keys = {}
-    for role, username in (("service", "bench-service"), ("auditor", "bench-auditor")):
-        out = io.StringIO()
-        call_command(
-            "create_api_key",
-            user=username,
-            name="benchmark",
-            all_models=True,
-            all_actions=True,
-            stdout=out,
-        )
-        keys[role] = out.getvalue().strip()
     owner = users.get(username="bench-auditor")
     model, _ = AIModel.objects.get_or_create(
         slug=MODEL,
@@ -241,6 +229,15 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
             created_by=users.get(username="bench-developer"),
         )
         approve_and_deploy(version, {u.username: u for u in users.filter(username__in=BENCH_USERS)})
+    keys = {}
+    for role, username in (("service", "bench-service"), ("auditor", "bench-auditor")):
+        out = io.StringIO()
+        # Keys scoped to the model, as production issues them (the scope is checked per item).
+        call_command(
+            "create_api_key", user=username, name="benchmark", model=[MODEL], all_actions=True,
+            stdout=out,
+        )  # fmt: skip
+        keys[role] = out.getvalue().strip()
     from django.db import connections
 
     connections.close_all()

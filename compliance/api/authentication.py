@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from compliance.models import UserAPIKey
+from audit import rawsql
+from compliance.models import AIModel, UserAPIKey
 
 KEYWORD = "Api-Key"
 
@@ -27,7 +32,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         key = key.strip()
         prefix = key.partition(".")[0]
-        api_key = UserAPIKey.objects.select_related("user").filter(prefix=prefix).first()
+        api_key = key_with_user(prefix)
         if api_key is None or not api_key.is_valid(key):
             raise AuthenticationFailed("Invalid API key.")
         if api_key.revoked:
@@ -40,6 +45,48 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
+
+
+def key_with_user(prefix: str) -> UserAPIKey | None:
+    """The key with this prefix, its user and the slugs of the models in its scope, in one
+    hand-written query: every API request asks, and the ORM spends more building these
+    queries than the database spends answering them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_key_sql(connection.vendor), [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key_fields, user_fields = _fields(UserAPIKey), _fields(get_user_model())
+    api_key = rawsql.instance(UserAPIKey, key_fields, row[: len(key_fields)])
+    api_key.user = rawsql.instance(get_user_model(), user_fields, row[len(key_fields) : -1])
+    api_key.__dict__["model_slugs"] = frozenset(row[-1].split(",") if row[-1] else ())
+    return api_key
+
+
+def _fields(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+@functools.cache
+def _key_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    user_model = get_user_model()
+    scope = UserAPIKey.ai_models.through._meta
+    key_column = q(scope.get_field("userapikey").column)
+    model_column = q(scope.get_field("aimodel").column)
+    joined = "string_agg" if vendor == "postgresql" else "group_concat"  # slugs have no comma
+    return (
+        "SELECT "
+        + ", ".join(f"k.{q(f.column)}" for f in UserAPIKey._meta.concrete_fields)
+        + ", "
+        + ", ".join(f"u.{q(f.column)}" for f in user_model._meta.concrete_fields)
+        + f", (SELECT {joined}(m.{q('slug')}, ',') FROM {q(scope.db_table)} s "
+        f"JOIN {q(AIModel._meta.db_table)} m ON m.{q('id')} = s.{model_column} "
+        f"WHERE s.{key_column} = k.{q('id')}) "
+        f"FROM {q(UserAPIKey._meta.db_table)} k "
+        f"JOIN {q(user_model._meta.db_table)} u ON u.{q('id')} = k.{q('user_id')} "
+        f"WHERE k.{q('prefix')} = %s"
+    )
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from audit.models import GovernanceEvent, OutcomeRecord, PredictionRecord
+from compliance.api.authentication import key_with_user
 from compliance.choices import EUAIActCategory, KeyAction, RiskTier
 from compliance.keys import issue_key, revoke_key
 from compliance.models import AIModel, ModelVersion, UserAPIKey
@@ -222,3 +225,27 @@ def test_a_key_for_some_models_cannot_register_another(risk_officer, ai_model):
     assert response.status_code == 403, response.json()
     assert "does not cover the new model" in response.json()["detail"]
     assert not AIModel.objects.filter(slug="fraud-screening").exists()
+
+
+@pytest.mark.parametrize("scoped", [1, 2, "all"])
+def test_authentication_reads_the_key_its_user_and_its_scope_in_one_query(
+    service, ai_model, other_model, risk_officer, scoped
+):
+    models = {1: [ai_model], 2: [ai_model, other_model], "all": []}[scoped]
+    key, secret = issue_key(
+        user=service,
+        models=models,
+        all_models=scoped == "all",
+        actions=LOG,
+        actor=risk_officer,
+        reason="production",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        read = key_with_user(key.prefix)
+    assert len(queries) == 1
+    orm = UserAPIKey.objects.select_related("user").get(prefix=key.prefix)
+    assert read.model_slugs == frozenset(orm.ai_models.values_list("slug", flat=True))
+    assert read.all_models is (scoped == "all") and read.actions == orm.actions
+    assert (read.pk, read.revoked, read.expiry_date) == (orm.pk, orm.revoked, orm.expiry_date)
+    assert read.user == service and read.user.is_active and read.is_valid(secret)
+    assert key_with_user("nosuchprefix") is None
