@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import redis
 import time_machine
 from django.core.cache import caches
 from django.utils import timezone
@@ -88,6 +89,22 @@ def test_the_rate_is_counted_in_django_s_cache(service, version, settings):
     client_with(secret).post("/api/v1/predictions/", prediction(), format="json")
     counters = [k for k in caches["default"]._cache if f"attest:rate:{key.prefix}:" in k]
     assert len(counters) == 1
+
+
+def test_with_redis_the_rate_is_counted_there_for_the_window(service, version, settings):
+    settings.CACHE_URL = "redis://127.0.0.1:6379/14"
+    settings.API_KEY_RATE_LIMIT, settings.API_KEY_RATE_WINDOW = 2, 3600
+    server = redis.Redis.from_url(settings.CACHE_URL)
+    key, secret = issue_key(user=service, models=[version.model], actions=ALL)
+    client = client_with(secret)
+    statuses = [
+        client.post("/api/v1/predictions/", prediction(), format="json").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+    (counter,) = server.keys(f"attest:rate:{key.prefix}:*")
+    assert int(server.get(counter)) == 3 and 3500 < server.ttl(counter) <= 3601
+    server.delete(counter)
 
 
 def test_the_cache_is_redis_when_a_url_is_set_and_refuses_anything_else():
