@@ -39,7 +39,8 @@ def _leaves(up_to: int | None):
                 yield from rows
         return
     with transaction.atomic():
-        connection.ensure_connection()
+        with connection.cursor() as cursor:  # compiling the plan (JIT) costs more than it saves
+            cursor.execute("SET LOCAL jit = off")
         with connection.connection.cursor(name="attest_export", binary=True) as cursor:
             cursor.itersize = 20_000
             cursor.execute(LEAVES_SQL.format(where=where), [up_to] if up_to is not None else [])
@@ -67,8 +68,10 @@ def export_ledger(directory: Path, up_to: int | None = None) -> tuple[int, int |
                     if purged_by >= 0
                     else (b'{"purged":{"by_leaf":null}}')
                 )
-            entries.write(bytes(canonical) + b"\n")
-            hashes.write(bytes(leaf_hash).hex() + "\n")
+            entries.write(canonical)
+            entries.write(b"\n")
+            hashes.write(leaf_hash.hex())
+            hashes.write("\n")
             count += 1
     checkpoints = Checkpoint.objects.order_by("tree_size")
     if up_to is not None:
