@@ -2,7 +2,8 @@
 
 Every API request checks its role's permissions; ModelBackend reads them with two ORM queries
 (the user's own, then their groups'), whose building costs more than running them. This reads
-both at once with one hand-written statement. Superusers, inactive users and the rest of
+both at once with one hand-written statement, which API-key authentication also folds into its
+own query (``compliance.api.authentication``). Superusers, inactive users and the rest of
 ModelBackend's behaviour are unchanged.
 """
 
@@ -25,9 +26,22 @@ class RoleBackend(ModelBackend):
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
             with connection.cursor() as cursor:
-                cursor.execute(_permissions_sql(connection.vendor), [user_obj.pk, user_obj.pk])
-                user_obj._perm_cache = {f"{app}.{codename}" for app, codename in cursor}
+                cursor.execute(permissions_sql("%s"), [user_obj.pk, user_obj.pk])
+                user_obj._perm_cache = {name for (name,) in cursor}
         return user_obj._perm_cache
+
+
+def permissions_sql(user: str) -> str:
+    """SELECT the names ("app_label.codename") of the permissions of the user whose id is the
+    SQL expression ``user`` (which appears twice), their own and their groups'."""
+    return _permissions_sql(connection.vendor).replace("{user}", user)
+
+
+def json_array_sql(expression: str) -> str:
+    """The SQL aggregate of ``expression`` as JSON array text (any characters survive)."""
+    if connection.vendor == "postgresql":
+        return f"json_agg({expression})::text"
+    return f"json_group_array({expression})"
 
 
 @functools.cache
@@ -42,14 +56,14 @@ def _permissions_sql(vendor: str) -> str:
         return q(meta.get_field(name).column)
 
     return (
-        f"SELECT ct.{q('app_label')}, p.{q('codename')} "
+        f"SELECT ct.{q('app_label')} || '.' || p.{q('codename')} AS name "
         f"FROM {q(Permission._meta.db_table)} p "
         f"JOIN {q(ContentType._meta.db_table)} ct ON ct.{q('id')} = p.{q('content_type_id')} "
         f"WHERE p.{q('id')} IN ("
         f"SELECT {column(own, 'permission')} FROM {q(own.db_table)} "
-        f"WHERE {column(own, 'user')} = %s "
+        f"WHERE {column(own, 'user')} = {{user}} "
         f"UNION SELECT g.{column(granted, 'permission')} FROM {q(granted.db_table)} g "
         f"JOIN {q(member.db_table)} m "
         f"ON m.{column(member, 'group')} = g.{column(granted, 'group')} "
-        f"WHERE m.{column(member, 'user')} = %s)"
+        f"WHERE m.{column(member, 'user')} = {{user}})"
     )

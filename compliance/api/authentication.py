@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -13,6 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from audit import rawsql
+from compliance.backends import json_array_sql, permissions_sql
 from compliance.models import AIModel, UserAPIKey
 
 KEYWORD = "Api-Key"
@@ -58,8 +60,12 @@ def key_with_user(prefix: str) -> UserAPIKey | None:
         return None
     key_fields, user_fields = _fields(UserAPIKey), _fields(get_user_model())
     api_key = rawsql.instance(UserAPIKey, key_fields, row[: len(key_fields)])
-    api_key.user = rawsql.instance(get_user_model(), user_fields, row[len(key_fields) : -1])
-    api_key.__dict__["model_slugs"] = frozenset(row[-1].split(",") if row[-1] else ())
+    user = rawsql.instance(get_user_model(), user_fields, row[len(key_fields) : -2])
+    slugs, permissions = (json.loads(names or "[]") for names in row[-2:])
+    api_key.__dict__["model_slugs"] = frozenset(filter(None, slugs))
+    if not user.is_superuser:  # what RoleBackend would read (superusers have every permission)
+        user._perm_cache = set(filter(None, permissions))
+    api_key.user = user
     return api_key
 
 
@@ -72,17 +78,18 @@ def _key_sql(vendor: str) -> str:
     q = connection.ops.quote_name
     user_model = get_user_model()
     scope = UserAPIKey.ai_models.through._meta
-    key_column = q(scope.get_field("userapikey").column)
-    model_column = q(scope.get_field("aimodel").column)
-    joined = "string_agg" if vendor == "postgresql" else "group_concat"  # slugs have no comma
+    slugs = json_array_sql(f"m.{q('slug')}")
+    permissions = permissions_sql(f"k.{q('user_id')}")
     return (
         "SELECT "
         + ", ".join(f"k.{q(f.column)}" for f in UserAPIKey._meta.concrete_fields)
         + ", "
         + ", ".join(f"u.{q(f.column)}" for f in user_model._meta.concrete_fields)
-        + f", (SELECT {joined}(m.{q('slug')}, ',') FROM {q(scope.db_table)} s "
-        f"JOIN {q(AIModel._meta.db_table)} m ON m.{q('id')} = s.{model_column} "
-        f"WHERE s.{key_column} = k.{q('id')}) "
+        + f", (SELECT {slugs} FROM {q(scope.db_table)} s "
+        f"JOIN {q(AIModel._meta.db_table)} m "
+        f"ON m.{q('id')} = s.{q(scope.get_field('aimodel').column)} "
+        f"WHERE s.{q(scope.get_field('userapikey').column)} = k.{q('id')}), "
+        f"(SELECT {json_array_sql('name')} FROM ({permissions}) AS permissions) "
         f"FROM {q(UserAPIKey._meta.db_table)} k "
         f"JOIN {q(user_model._meta.db_table)} u ON u.{q('id')} = k.{q('user_id')} "
         f"WHERE k.{q('prefix')} = %s"

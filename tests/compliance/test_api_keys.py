@@ -4,6 +4,7 @@ the server on top of the owner's role."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -248,4 +249,10 @@ def test_authentication_reads_the_key_its_user_and_its_scope_in_one_query(
     assert read.all_models is (scoped == "all") and read.actions == orm.actions
     assert (read.pk, read.revoked, read.expiry_date) == (orm.pk, orm.revoked, orm.expiry_date)
     assert read.user == service and read.user.is_active and read.is_valid(secret)
+    expected = ModelBackend().get_all_permissions(UserAPIKey.objects.get(pk=key.pk).user)
+    with CaptureQueriesContext(connection) as queries:  # read with the key
+        assert read.user.get_all_permissions() == expected
+        assert read.user.has_perm("audit.add_predictionrecord")
+        assert not read.user.has_perm("audit.change_alert")
+    assert len(queries) == 0
     assert key_with_user("nosuchprefix") is None
