@@ -6,8 +6,9 @@ receipt; the same id with other content is a conflict (409). Inputs that break t
 input schema and predictions of a version not approved for its environment are still recorded
 (the prediction happened), flagged, and raise alerts.
 
-This path runs at production rates, so it validates with plain Python, not serializers, and
-writes each table with one multi-row INSERT.
+This path runs at production rates, so it validates with plain Python, not serializers, walks
+each request once to canonicalise it, reads and writes with hand-written SQL (``audit.rawsql``:
+COPY on PostgreSQL), and looks event ids up only when the unique index refuses one.
 """
 
 from __future__ import annotations
@@ -346,7 +347,7 @@ VERSION_COLUMNS = (
 MODEL_COLUMNS = ("id", "slug", "favourable_value")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # keyed by how many slugs and labels a batch names
 def _versions_sql(vendor: str, slugs: int, labels: int) -> str:
     q = connection.ops.quote_name
 
