@@ -126,8 +126,8 @@ def bundle(**overrides) -> dict:
     return fields
 
 
-@pytest.fixture
-def ai_model(db, risk_officer, developer):
+def credit_scoring(owner, developer, **fields) -> AIModel:
+    """The suite's model: high-risk credit scoring owned by ``owner``, ``developer``'s team."""
     model = AIModel.objects.create(
         name="Retail credit scoring",
         slug="credit-scoring",
@@ -135,10 +135,16 @@ def ai_model(db, risk_officer, developer):
         eu_ai_act_category=EUAIActCategory.HIGH_RISK,
         annex_iii_area="essential_services",
         sensitive_attributes=["sex", "age_band"],
-        business_owner=risk_officer,
+        business_owner=owner,
+        **fields,
     )
     model.developing_team.add(developer)
     return model
+
+
+@pytest.fixture
+def ai_model(db, risk_officer, developer):
+    return credit_scoring(risk_officer, developer)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from compliance.models import AIModel, MonitoringReport
 from tests.audit.conftest import prediction
 from tests.compliance.test_dashboard import BREACH, report
 from tests.compliance.test_workflow_support import deployed, in_validation, new_version
-from tests.conftest import make_user
+from tests.conftest import credit_scoring, make_user
 
 from .browser import BrowserTestCase
 
@@ -33,17 +33,7 @@ class RiskOfficerFlows(BrowserTestCase):
         self.risk_officer = make_user("rita", Role.RISK_OFFICER)
         developer = make_user("devon", Role.DEVELOPER)
         validators = make_user("victor", Role.VALIDATOR), make_user("valerie", Role.VALIDATOR)
-        self.model = AIModel.objects.create(
-            name="Retail credit scoring",
-            slug="credit-scoring",
-            risk_tier=RiskTier.HIGH,
-            eu_ai_act_category=EUAIActCategory.HIGH_RISK,
-            annex_iii_area="essential_services",
-            sensitive_attributes=["sex", "age_band"],
-            business_owner=self.risk_officer,
-            monthly_cost=Decimal("1850.00"),
-        )
-        self.model.developing_team.add(developer)
+        self.model = credit_scoring(self.risk_officer, developer, monthly_cost=Decimal("1850.00"))
         AIModel.objects.create(
             name="Support chatbot",
             slug="chatbot",
