@@ -228,7 +228,14 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
             baselines={},
             created_by=users.get(username="bench-developer"),
         )
-        approve_and_deploy(version, {u.username: u for u in users.filter(username__in=BENCH_USERS)})
+        # Approved and deployed, as a version serving production is.
+        version.model.developing_team.add(users.get(username="bench-developer"))
+        demo.approve_and_deploy(
+            version,
+            developer=users.get(username="bench-developer"),
+            validators=[users.get(username=f"bench-validator-{n}") for n in (1, 2)],
+            officer=users.get(username="bench-officer"),
+        )
     keys = {}
     for role, username in (("service", "bench-service"), ("auditor", "bench-auditor")):
         out = io.StringIO()
@@ -252,31 +259,6 @@ BENCH_USERS = {
     "bench-validator-2": "validator",
     "bench-officer": "risk_officer",
 }
-
-
-def approve_and_deploy(version, users: dict) -> None:
-    """The version through the approval workflow and into production, as a model serving in
-    production is (a high-risk model needs two validators)."""
-    from compliance import workflow
-    from compliance.choices import Conclusion
-
-    version.model.developing_team.add(users["bench-developer"])
-    workflow.submit_version(version, users["bench-developer"], "Benchmark.")
-    workflow.start_validation(version, users["bench-validator-1"])
-    for name in ("bench-validator-1", "bench-validator-2"):
-        workflow.record_review(
-            version,
-            users[name],
-            scope="Benchmark validation.",
-            conceptual_soundness="Logistic regression.",
-            conceptual_soundness_conclusion=Conclusion.SATISFACTORY,
-            ongoing_monitoring="Monthly reports.",
-            ongoing_monitoring_conclusion=Conclusion.SATISFACTORY,
-            outcomes_analysis="Hold-out ROC AUC 0.87.",
-            outcomes_analysis_conclusion=Conclusion.SATISFACTORY,
-        )
-        version = workflow.approve_version(version, users[name], "Benchmark approval.")
-    workflow.deploy_version(version, users["bench-officer"], reason="Benchmark go-live.")
 
 
 def postgres_settings() -> str:

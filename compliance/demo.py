@@ -21,7 +21,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from compliance import workflow
+from compliance.choices import Conclusion, VersionState
 from compliance.drift import training_baseline
+from compliance.models import Deployment
 
 # Feature name -> (human-readable label for reason codes, JSON Schema bounds).
 FEATURES: dict[str, tuple[str, float, float]] = {
@@ -35,6 +38,16 @@ FEATURES: dict[str, tuple[str, float, float]] = {
 SENSITIVE = {"sex": ["F", "M"], "age_band": ["18-24", "25-39", "40-59", "60+"]}
 TRAINING_FROM = dt.date(2024, 1, 1)
 TRAINING_TO = dt.date(2025, 12, 31)
+# The demo validators' review of 1.0.0 (the SR 11-7 elements, each concluded).
+REVIEW = {
+    "scope": "Initial validation: data, design, performance and fairness of the bundle.",
+    "conceptual_soundness": "Logistic regression on six bureau features; monotone, documented.",
+    "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
+    "ongoing_monitoring": "Monthly drift and fairness reports against the training baselines.",
+    "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
+    "outcomes_analysis": "Hold-out ROC AUC above 0.75; stable across the test quarters.",
+    "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
+}
 
 
 def applicants(n: int, seed: int = 7) -> pd.DataFrame:
@@ -156,3 +169,26 @@ def load_pipeline(version) -> Pipeline:
         raise ValueError(f"{path} does not match the artifact SHA-256 of {version}.")
     # skops refuses any type it does not trust by default; nothing here executes code on load.
     return sio.load(path)
+
+
+def approve_and_deploy(version, *, developer, validators, officer) -> None:
+    """``version`` through the whole workflow into production, each step only if not yet done:
+    submitted by ``developer`` (of the model's team), reviewed and approved by each of
+    ``validators`` (two for a high-risk model), deployed by the risk ``officer``."""
+    if version.state == VersionState.DRAFT:
+        version = workflow.submit_version(version, developer, "Ready for validation.")
+    if version.state == VersionState.SUBMITTED:
+        version = workflow.start_validation(version, validators[0])
+    for validator in validators:
+        decided = version.reviews.filter(
+            validator=validator, cycle=version.validation_cycle
+        ).exclude(decision="")
+        if version.state != VersionState.IN_VALIDATION or decided.exists():
+            continue
+        workflow.record_review(version, validator, **REVIEW)
+        version = workflow.approve_version(
+            version, validator, "Sound design, stable outcomes, monitoring in place."
+        )
+    deployed = Deployment.objects.active().filter(version=version, environment="production")
+    if version.approval_is_current() and not deployed.exists():
+        workflow.deploy_version(version, officer, reason="Demo go-live.")

@@ -24,7 +24,6 @@ from django.utils import timezone
 from compliance import demo, workflow
 from compliance.choices import (
     AnnexIIIArea,
-    Conclusion,
     EUAIActCategory,
     KeyAction,
     LifecycleStatus,
@@ -34,20 +33,11 @@ from compliance.choices import (
     VersionState,
 )
 from compliance.keys import issue_key, revoke_key
-from compliance.models import AIModel, Deployment, ModelVersion, ReportSchedule, UserAPIKey
+from compliance.models import AIModel, ModelVersion, ReportSchedule, UserAPIKey
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
 
 DEMO_PASSWORD = "attest-demo"  # a local demo only: seed_demo refuses to run with DEBUG off
 DEMO_KEY_NAME = "demo scoring service"
-REVIEW = {
-    "scope": "Initial validation: data, design, performance and fairness of the bundle.",
-    "conceptual_soundness": "Logistic regression on six bureau features; monotone, documented.",
-    "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
-    "ongoing_monitoring": "Monthly drift and fairness reports against the training baselines.",
-    "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
-    "outcomes_analysis": "Hold-out ROC AUC above 0.75; stable across the test quarters.",
-    "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
-}
 DEMO_USERS = [
     ("rita", "Rita", "Okafor", Role.RISK_OFFICER),
     ("victor", "Victor", "Lindqvist", Role.VALIDATOR),
@@ -70,7 +60,12 @@ class Command(BaseCommand):
         users = self.seed_users()
         model = self.seed_model(users)
         version = self.seed_version(model, users, "1.0.0", options["rows"], seed=7)
-        self.approve_and_deploy(version, users)
+        demo.approve_and_deploy(
+            version,
+            developer=users["devon"],
+            validators=[users["victor"], users["valerie"]],
+            officer=users["rita"],
+        )
         retrain = self.seed_version(model, users, "1.1.0", options["rows"], seed=11)
         self.in_validation_with_a_finding(retrain, users)
         for label in ("1.0.0", "1.1.0"):  # their skops files, so SHAP explains their decisions
@@ -166,26 +161,6 @@ class Command(BaseCommand):
             defaults={"window_days": 30, "cadence_hours": 24, "min_group_size": 50},
         )
         ReportSchedule.objects.filter(model=model).update(next_run_at=timezone.now())
-
-    def approve_and_deploy(self, version: ModelVersion, users: dict) -> None:
-        """1.0.0 through the whole workflow, each step only if not yet done."""
-        if version.state == VersionState.DRAFT:
-            version = workflow.submit_version(version, users["devon"], "Ready for validation.")
-        if version.state == VersionState.SUBMITTED:
-            version = workflow.start_validation(version, users["victor"])
-        for validator in ("victor", "valerie"):
-            decided = version.reviews.filter(
-                validator=users[validator], cycle=version.validation_cycle
-            ).exclude(decision="")
-            if version.state != VersionState.IN_VALIDATION or decided.exists():
-                continue
-            workflow.record_review(version, users[validator], **REVIEW)
-            version = workflow.approve_version(
-                version, users[validator], "Sound design, stable outcomes, monitoring in place."
-            )
-        deployed = Deployment.objects.active().filter(version=version, environment="production")
-        if version.approval_is_current() and not deployed.exists():
-            workflow.deploy_version(version, users["rita"], reason="Demo go-live.")
 
     def in_validation_with_a_finding(self, version: ModelVersion, users: dict) -> None:
         """1.1.0 submitted, taken into validation by victor, with an open finding."""
