@@ -38,11 +38,11 @@ demo: install
 	HOST=$(HOST) PORT=$(PORT) bin/demo
 
 test: install browser
-	$(BIN)/pytest -n 2
+	SE_AVOID_STATS=true $(BIN)/pytest -n 2
 
 # The README's screenshots, taken by the browser tests (each test run keeps its own in var/).
 screenshots: install browser
-	ATTEST_SCREENSHOTS=docs $(BIN)/pytest -p no:xdist tests/e2e/test_risk_officer_flows.py
+	SE_AVOID_STATS=true ATTEST_SCREENSHOTS=docs $(BIN)/pytest -p no:xdist tests/e2e/test_risk_officer_flows.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +20,22 @@ from compliance.choices import EUAIActCategory, KeyAction, RiskTier, Role
 from compliance.keys import issue_key
 from compliance.models import AIModel, ModelVersion
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
+
+
+def _move_the_clock() -> None:
+    """``ATTEST_TEST_CLOCK=YYYY-MM-DD``: run this process and every one it starts on that date
+    (``tests/support/clock/sitecustomize.py``)."""
+    folder = Path(__file__).parent / "support" / "clock"
+    spec = importlib.util.spec_from_file_location("attest_test_clock", folder / "sitecustomize.py")
+    clock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(clock)  # moves this process's clock, when asked
+    if os.environ.get(clock.OFFSET):
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(folder), os.environ.get("PYTHONPATH")) if p
+        )
+
+
+_move_the_clock()
 
 # One signing key for the whole run, as production would set it (tests run with DEBUG off).
 os.environ.setdefault(

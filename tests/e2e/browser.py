@@ -24,6 +24,9 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.conftest import _append_only_triggers
 
+# Selenium would report usage statistics to an outside host; nothing but localhost is contacted.
+os.environ["SE_AVOID_STATS"] = "true"
+
 PASSWORD = "correct horse battery staple"
 # Each run's screenshots; `make screenshots` writes the README's into docs/.
 SCREENSHOTS = Path(
@@ -46,6 +49,12 @@ class BrowserTestCase(StaticLiveServerTestCase):
             "--no-sandbox",
             "--disable-dev-shm-usage",
             "--disable-gpu",
+            # No call home: updates, sync, field trials and QUIC probes all reach for the network.
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
             "--window-size=1400,1000",
             "--lang=en-GB",
         ):

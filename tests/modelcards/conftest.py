@@ -244,6 +244,17 @@ def build_world(artifacts) -> World:
     return World(model, version, users, logged, overridden, confirmed, reports)
 
 
+# The documents' tests read the world in the autumn after it, whatever today's date is: "as of
+# today", "expired", "overdue" and "in the future" then mean the same on every day they run.
+READ_ON = dt.datetime(2026, 9, 15, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _read_in_the_autumn_after_the_world():
+    with time_machine.travel(READ_ON, tick=True):
+        yield
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, artifacts) -> World:
     """The timeline above, built once per module and rolled back after it."""

@@ -1,0 +1,1 @@
+"""Personas, factories and helpers shared by the test suite (imported, never collected)."""
