@@ -80,17 +80,25 @@ def drop_triggers(schema_editor, table: str) -> None:
 
 
 # The one change the ledger allows: dropping the payload of a sealed prediction or outcome
-# past retention, keeping its leaf hash, in the transaction that records the purge event.
-PURGE_ALLOWED = """
+# past retention, keeping its leaf hash, by a recorded purge. On PostgreSQL only inside
+# ``public.attest_purge`` (below), which judges the purge first and names it in the
+# transaction-local setting ``attest.purging``; the application's role has no UPDATE at all.
+# Every table is schema-qualified: an attacker's temporary table of the same name comes first
+# on the search path.
+def _purge_allowed(schema: str) -> str:
+    return f"""
     OLD.purged_by_id IS NULL AND NEW.purged_by_id IS NOT NULL AND length(NEW.canonical) = 0
     AND NEW.id = OLD.id AND NEW.kind = OLD.kind AND OLD.kind IN ('prediction', 'outcome')
     AND NEW.received_at = OLD.received_at AND NEW.leaf_hash = OLD.leaf_hash
-    AND EXISTS (SELECT 1 FROM audit_leaf WHERE entry_id = OLD.id)
+    AND EXISTS (SELECT 1 FROM {schema}audit_leaf WHERE entry_id = OLD.id)
     AND EXISTS (
-        SELECT 1 FROM audit_governanceevent
+        SELECT 1 FROM {schema}audit_governanceevent
         WHERE entry_id = NEW.purged_by_id AND event_type = 'ledger.purged'
     )
 """
+
+
+PURGING = "nullif(current_setting('attest.purging', true), '')::bigint"
 REFUSED = "only a recorded purge may drop a sealed payload"
 
 
@@ -98,24 +106,27 @@ def allow_purge_only(schema_editor) -> None:
     """Replace the ledger entries' UPDATE/DELETE triggers by ones that let a purge through."""
     run = schema_editor.execute
     if schema_editor.connection.vendor == "postgresql":
-        run("DROP TRIGGER IF EXISTS audit_ledgerentry_append_only ON audit_ledgerentry")
+        run("DROP TRIGGER IF EXISTS audit_ledgerentry_append_only ON public.audit_ledgerentry")
         run(
-            "CREATE OR REPLACE FUNCTION attest_purge_only() RETURNS trigger AS $$\n"
-            f"BEGIN\n  IF TG_OP = 'UPDATE' AND {PURGE_ALLOWED} THEN RETURN NEW; END IF;\n"
+            "CREATE OR REPLACE FUNCTION public.attest_purge_only() RETURNS trigger\n"
+            "SET search_path = pg_catalog, pg_temp AS $$\n"
+            f"BEGIN\n  IF TG_OP = 'UPDATE' AND {_purge_allowed('public.')}\n"
+            f"    AND NEW.purged_by_id = {PURGING} THEN RETURN NEW; END IF;\n"
             "  RAISE EXCEPTION 'attest ledger: % on % refused, the ledger is append-only "
             f"({REFUSED})', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';\n"
             "END;\n$$ LANGUAGE plpgsql",
             None,
         )
+        run("DROP TRIGGER IF EXISTS audit_ledgerentry_purge_only ON public.audit_ledgerentry")
         run(
             "CREATE TRIGGER audit_ledgerentry_purge_only BEFORE UPDATE OR DELETE ON "
-            "audit_ledgerentry FOR EACH ROW EXECUTE FUNCTION attest_purge_only()"
+            "public.audit_ledgerentry FOR EACH ROW EXECUTE FUNCTION public.attest_purge_only()"
         )
     else:
         run("DROP TRIGGER IF EXISTS audit_ledgerentry_no_update")
         run(
             "CREATE TRIGGER audit_ledgerentry_no_update BEFORE UPDATE ON audit_ledgerentry "
-            f"WHEN NOT coalesce(({PURGE_ALLOWED}), 0) BEGIN SELECT RAISE(ABORT, 'attest: "
+            f"WHEN NOT coalesce(({_purge_allowed('')}), 0) BEGIN SELECT RAISE(ABORT, 'attest: "
             f"UPDATE on audit_ledgerentry refused, it is append-only ({REFUSED})'); END"
         )
 

@@ -495,3 +495,7 @@ LEDGER_MODELS = (
     Checkpoint,
     ExplanationRecord,
 )
+
+# What only the sequencer writes (under its own database role in production, ``manage.py
+# grant_sequencer_role``); the application's role may only read these.
+SEQUENCER_MODELS = (SequencerState, Leaf, TreeNode, Checkpoint)

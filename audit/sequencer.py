@@ -16,12 +16,14 @@ which commits in id order.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import merkle
@@ -106,6 +108,63 @@ def issue_checkpoint(tree_size: int, root: bytes) -> Checkpoint:
     checkpoint.signature = signing.sign(canonical_json(checkpoint.statement()))
     checkpoint.save()
     return checkpoint
+
+
+def starved(older_than: dt.datetime, show: int = 10) -> tuple[int, list[int]]:
+    """Committed entries received before ``older_than`` that no signed checkpoint covers: how
+    many, and the first ``show`` ids. Judged by the leaves and checkpoints themselves, not by
+    the sequencer's watermark, which is what a starving attack would move."""
+    latest = Checkpoint.objects.order_by("-tree_size").values_list("tree_size", flat=True)
+    size = latest.first() or 0
+    entries = LedgerEntry.objects.filter(received_at__lt=older_than).filter(
+        Q(leaf__isnull=True) | Q(leaf__index__gte=size)
+    )
+    ids = list(entries.order_by("pk").values_list("pk", flat=True)[:show])
+    return (entries.count() if len(ids) == show else len(ids)), ids
+
+
+def seal_time(entry: LedgerEntry) -> dt.datetime | None:
+    """When the entry was first sealed: the issue time of the first checkpoint covering its
+    leaf (the sequencer's signed clock, which purges are judged by); None while pending."""
+    leaf = Leaf.objects.filter(entry=entry).values_list("index", flat=True).first()
+    if leaf is None:
+        return None
+    return (
+        Checkpoint.objects.filter(tree_size__gt=leaf)
+        .order_by("tree_size")
+        .values_list("issued_at", flat=True)
+        .first()
+    )
+
+
+def may_seal() -> bool:
+    """Whether this connection may seal (on PostgreSQL only the sequencer's role may)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_table_privilege('public.audit_checkpoint', 'INSERT')")
+        return cursor.fetchone()[0]
+
+
+class NotSealed(Exception):
+    """An entry was still in no checkpoint when the wait for it ended."""
+
+
+def await_sealed(entry_id: int, timeout: float = 60.0) -> None:
+    """Return once a signed checkpoint covers the entry: sealing here when this connection may
+    (the embedded default, tests), else waiting for ``run_sequencer``."""
+    deadline, here = time.monotonic() + timeout, may_seal()
+    while True:
+        if here:
+            seal_all()
+        if seal_time(LedgerEntry(pk=entry_id)) is not None:
+            return
+        if time.monotonic() > deadline:
+            raise NotSealed(
+                f"entry {entry_id} is in no checkpoint after {timeout:.0f} s: is run_sequencer "
+                "running?"
+            )
+        time.sleep(0.2)
 
 
 def seal_all() -> int:

@@ -14,7 +14,11 @@ DIR holds what the exporter writes:
 An entry whose payload was purged past retention is the line ``{"purged":{"by_leaf":N}}``: N is
 the leaf of the ``ledger.purged`` governance event that dropped it. Such an entry counts by the
 leaf hash the log recorded (which the signed roots still commit to), and only if entry N comes
-after it, is a ``ledger.purged`` event, and lists its index among its ``leaf_ranges``.
+after it, is a ``ledger.purged`` event, lists its index among its ``leaf_ranges``, and was
+allowed to purge it by the rules of ``audit.purging``, replayed from the export alone: the
+model's retention as its ``aimodel.*`` events last set it had expired between the checkpoint
+that first sealed the entry and the one that first sealed the purge, and no legal hold
+(``legal_hold.placed`` without its ``legal_hold.released``) was on the model.
 
 ``--checkpoint FILE`` gives checkpoints (same JSON lines) that you exported earlier and kept
 elsewhere: they catch a log that rewrote its history, or cut its tail, and re-signed the rest.
@@ -38,6 +42,7 @@ from __future__ import annotations
 import argparse
 import base64
 import bisect
+import datetime as dt
 import json
 import sys
 import time
@@ -53,6 +58,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
+from audit.purging import SealTimes, refusal
 
 ENTRIES, LEAF_HASHES = "entries.jsonl", "leaf_hashes.txt"
 CHECKPOINTS, PUBLIC_KEY = "checkpoints.jsonl", "public_key.pem"
@@ -182,6 +188,66 @@ def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key
 
 
 PURGED = b'{"purged":{"by_leaf":'
+EVENT = b'{"actor":'  # every governance event's canonical bytes start so ("actor" sorts first)
+
+
+class _Replay:
+    """Retention settings and legal holds as the ledger's own events set them, in leaf order,
+    so a purge is judged by the rules in force when it was sealed (``audit.purging``)."""
+
+    def __init__(self, checkpoints: list[_Checkpoint]) -> None:
+        self.sealed = SealTimes([(cp.size, _when(cp.statement["issued_at"])) for cp in checkpoints])
+        self.model_of_slug: dict[str, str] = {}
+        self.retention: dict[str, int] = {}  # model id -> months
+        self.holds: dict[str, str | None] = {}  # active hold id -> model id
+
+    def observe(self, line: bytes) -> None:
+        """Take note of a model's retention or a hold, if ``line`` is such an event."""
+        try:
+            event = json.loads(line)
+            kind, event_type = event["kind"], event["event_type"]
+            object_id = str(event["object"]["id"])
+        except (ValueError, TypeError, KeyError):
+            return
+        if kind != "event":
+            return
+        after = event.get("after") if isinstance(event.get("after"), dict) else {}
+        if event_type in ("aimodel.created", "aimodel.changed"):
+            if isinstance(after.get("slug"), str):
+                self.model_of_slug[after["slug"]] = object_id
+            if type(after.get("retention_months")) is int:
+                self.retention[object_id] = after["retention_months"]
+        elif event_type == "legal_hold.placed":
+            self.holds[object_id] = self.model_of_slug.get(after.get("model"))
+        elif event_type == "legal_hold.released":
+            self.holds.pop(object_id, None)
+
+    def check(self, event: dict, index: int, purged: list[int]) -> None:
+        """Each entry in ``purged`` must have been purgeable by the purge event ``index``."""
+        stated = event["after"].get("retention_months")
+        model = self.model_of_slug.get(event.get("model"))
+        months = self.retention.get(model, stated if type(stated) is int else None)
+        if months is None:
+            raise _Failed(
+                f"entry {index} purges entries of model {event.get('model')!r}, whose retention "
+                "the ledger never recorded",
+                purged[0],
+            )
+        held = model is not None and model in self.holds.values()
+        for i in purged:
+            why = refusal(
+                leaf=i,
+                entry_sealed=self.sealed.of(i),
+                purge_sealed=self.sealed.of(index),
+                retention_months=months,
+                held=held,
+            )
+            if why:
+                raise _Failed(f"entry {i} was purged by entry {index} against the rules: {why}", i)
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _purge_reference(line: bytes, i: int) -> int | None:
@@ -202,8 +268,9 @@ def _purge_reference(line: bytes, i: int) -> int | None:
     return by
 
 
-def _check_purge_event(line: bytes, index: int, purged: list[int]) -> None:
-    """Entry ``index`` must be a ``ledger.purged`` event whose leaf ranges hold ``purged``."""
+def _check_purge_event(line: bytes, index: int, purged: list[int], replay: _Replay) -> None:
+    """Entry ``index`` must be a ``ledger.purged`` event whose leaf ranges hold ``purged``, and
+    that the rules in force allowed to purge them."""
     try:
         event = json.loads(line)
         ranges = sorted(event["after"]["leaf_ranges"]) if event.get("kind") == "event" else None
@@ -226,9 +293,12 @@ def _check_purge_event(line: bytes, index: int, purged: list[int]) -> None:
                 "its payload was removed without a purge",
                 i,
             )
+    replay.check(event, index, purged)
 
 
-def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes], int]:
+def _scan(
+    directory: Path, stops: Iterable[int], replay: _Replay
+) -> tuple[int, dict[int, bytes], int]:
     """Step 2, and step 3's reading: check each entry against its recorded leaf hash; return
     the number of entries, the Merkle root at each size in ``stops`` that exists, and the
     number of purged entries."""
@@ -263,11 +333,13 @@ def _scan(directory: Path, stops: Iterable[int]) -> tuple[int, dict[int, bytes],
             purged[by + 1].append(n - 1)
             purged_count += 1
         append(h)
+        if line.startswith(EVENT):
+            replay.observe(line)
         if n == stop:
             roots[n] = frontier.root()
             stop = pending.pop() if pending else -1
         if n == awaited:
-            _check_purge_event(line, n - 1, purged.pop(n))
+            _check_purge_event(line, n - 1, purged.pop(n), replay)
             awaited = min(purged, default=-1)
     if purged:
         first = min(purged)
@@ -343,7 +415,7 @@ def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> Verific
         for f in extra_checkpoints:
             kept += _read_checkpoints(Path(f), f"the checkpoint kept in {f} line {{}}")
         _check_export_checkpoints(own, key, key_id)  # 1
-        entries, roots, purged = _scan(directory, [cp.size for cp in own + kept])  # 2
+        entries, roots, purged = _scan(directory, [cp.size for cp in own + kept], _Replay(own))
         for previous, cp in zip([None, *own], own, strict=False):  # 3
             _check_root(cp, entries, roots, previous.size if previous else 0, kept=False)
         verified = [0]

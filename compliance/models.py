@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from functools import cached_property
@@ -21,6 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from audit.appendonly import AppendOnlyModel
 from audit.canonical import NotCanonicalisable, canonical_json, canonical_sha256
+from audit.purging import MIN_RETENTION_MONTHS, add_months
 
 from .choices import (
     APPROVED_STATES,
@@ -77,15 +77,6 @@ def favourable_default() -> int:
     return 1
 
 
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """``moment`` plus whole calendar months (31 January + 1 month is 28 or 29 February)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(
-        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
-    )
-
-
 class WorkflowError(Exception):
     """A workflow action was refused. The message names the rule; ``rule`` is its short name."""
 
@@ -121,7 +112,6 @@ class RuleViolation(WorkflowError):
 
 
 # EU AI Act Art. 19 and 26(6): automatically generated logs are kept at least six months.
-MIN_RETENTION_MONTHS = 6
 RETENTION_TOO_SHORT = (
     f"Logs must be kept at least {MIN_RETENTION_MONTHS} months (EU AI Act Art. 19)."
 )

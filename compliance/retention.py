@@ -15,15 +15,18 @@ Each action runs in one transaction with its ledger event, like every workflow s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit import sequencer
 from audit.ledger import iso, record_event
 from audit.models import (
+    Checkpoint,
+    GovernanceEvent,
     LedgerEntry,
     OutcomeRecord,
     PredictionRecord,
@@ -31,8 +34,11 @@ from audit.models import (
     SubjectKey,
 )
 from audit.personal import destroy, subject_digest
+from audit.purging import add_months, refusal
 
-from .models import AIModel, LegalHold, add_months
+from .models import AIModel, LegalHold
+
+log = logging.getLogger(__name__)
 
 PURGE_BATCH = 10_000
 
@@ -140,6 +146,11 @@ class Purged:
     predictions: int = 0
     outcomes: int = 0
     held_models: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # why the database refused a purge
+
+
+class PurgeRefused(Exception):
+    """The database refused to execute a purge event; the message names the rule broken."""
 
 
 def _ranges(indexes: list[int]) -> list[list[int]]:
@@ -153,30 +164,57 @@ def _ranges(indexes: list[int]) -> list[list[int]]:
     return ranges
 
 
-def purge_expired(now: dt.datetime | None = None, *, actor=None) -> Purged:
-    """Purge the payloads past every model's retention; one ``ledger.purged`` event per model
-    and batch. Then seal, so an export taken next holds the events the purged entries name."""
-    now = now or timezone.now()
+def purge_expired(*, actor=None, timeout: float = 60.0) -> Purged:
+    """Purge the payloads past every model's retention: write one ``ledger.purged`` event per
+    model and batch (``plan_purges``), wait until the sequencer has sealed them, then have the
+    database execute each (``apply_purge``), which judges it again by the signed checkpoints.
+    A purge the database refuses drops nothing and is reported; the next run plans it anew."""
+    result, events = plan_purges(actor=actor)
+    if events:
+        sequencer.await_sealed(events[-1].entry_id, timeout=timeout)
+    for event in events:
+        try:
+            apply_purge(event)
+        except PurgeRefused as refused:
+            result.refused.append(str(refused))
+            log.warning("Purge %s refused: %s", event.entry_id, refused)
+            continue
+        result.events += 1
+        result.predictions += event.after["predictions"]
+        result.outcomes += event.after["outcomes"]
+    return result
+
+
+def plan_purges(*, actor=None) -> tuple[Purged, list[GovernanceEvent]]:
+    """Write the ``ledger.purged`` events for what is past retention now, unapplied.
+
+    An entry is past retention once a checkpoint issued at least ``retention_months`` ago
+    covers it: the same clock the database and the verifier judge by."""
+    now = timezone.now()
     held_subjects = LegalHold.objects.active().filter(subject__isnull=False).values("subject")
     held_models = set(
         LegalHold.objects.active().filter(model__isnull=False).values_list("model", flat=True)
     )
-    result = Purged()
+    result, events = Purged(), []
     for model in AIModel.objects.order_by("slug"):
         if model.pk in held_models:
             result.held_models.append(model.slug)
             continue
         cutoff = add_months(now, -model.retention_months)
-        kept = Q(entry__purged_by__isnull=False) | Q(entry__leaf__isnull=True)
-        predictions = (
-            PredictionRecord.objects.filter(version__model=model, received_at__lt=cutoff)
-            .exclude(kept)
-            .exclude(subject__in=held_subjects)
+        sealed_before = (
+            Checkpoint.objects.filter(issued_at__lte=cutoff)
+            .order_by("-tree_size")
+            .values_list("tree_size", flat=True)
+            .first()
         )
-        outcomes = (
-            OutcomeRecord.objects.filter(prediction__version__model=model, received_at__lt=cutoff)
-            .exclude(kept)
-            .exclude(prediction__subject__in=held_subjects)
+        if not sealed_before:
+            continue
+        expired = Q(entry__leaf__index__lt=sealed_before, entry__purged_by__isnull=True)
+        predictions = PredictionRecord.objects.filter(expired, version__model=model).exclude(
+            subject__in=held_subjects
+        )
+        outcomes = OutcomeRecord.objects.filter(expired, prediction__version__model=model).exclude(
+            prediction__subject__in=held_subjects
         )
         after = {"prediction": 0, "outcome": 0}  # keyset: each batch starts past the last
         while True:
@@ -184,41 +222,96 @@ def purge_expired(now: dt.datetime | None = None, *, actor=None) -> Purged:
                 kind: list(
                     rows.filter(entry_id__gt=after[kind])
                     .order_by("entry_id")
-                    .values_list("id", "entry_id", "entry__leaf")[:PURGE_BATCH]
+                    .values_list("entry_id", "entry__leaf")[:PURGE_BATCH]
                 )
                 for kind, rows in (("prediction", predictions), ("outcome", outcomes))
             }
             if not batch["prediction"] and not batch["outcome"]:
                 break
-            _purge_batch(model, cutoff, batch, actor)
+            events.append(_purge_event(model, cutoff, batch, actor))
             for kind, rows in batch.items():
-                after[kind] = rows[-1][1] if rows else after[kind]
-            result.events += 1
-            result.predictions += len(batch["prediction"])
-            result.outcomes += len(batch["outcome"])
-    if result.events:
-        sequencer.seal_all()
-    return result
+                after[kind] = rows[-1][0] if rows else after[kind]
+    return result, events
 
 
-def _purge_batch(model: AIModel, cutoff: dt.datetime, batch: dict, actor) -> None:
+def _purge_event(model: AIModel, cutoff: dt.datetime, batch: dict, actor) -> GovernanceEvent:
     rows = batch["prediction"] + batch["outcome"]
+    return record_event(
+        "ledger.purged",
+        actor=actor,
+        model=model,
+        after={
+            "retention_months": model.retention_months,
+            "sealed_before": iso(cutoff),
+            "predictions": len(batch["prediction"]),
+            "outcomes": len(batch["outcome"]),
+            "leaf_ranges": _ranges(sorted(leaf for _, leaf in rows)),
+        },
+        reason=f"Payloads past the retention of {model.retention_months} months "
+        "(their leaf hashes stay).",
+    )
+
+
+def apply_purge(event: GovernanceEvent) -> int:
+    """Drop the payloads a sealed ``ledger.purged`` event lists, if the rules allow; the
+    number dropped. Raises ``PurgeRefused`` naming the rule broken, and drops nothing then.
+
+    On PostgreSQL the database judges and executes it (``public.attest_purge``: the
+    application's role may not UPDATE the ledger at all); on SQLite this process does, by the
+    same rule (``audit.purging``) the standalone verifier replays."""
     with transaction.atomic():
-        event = record_event(
-            "ledger.purged",
-            actor=actor,
-            model=model,
-            after={
-                "retention_months": model.retention_months,
-                "received_before": iso(cutoff),
-                "predictions": len(batch["prediction"]),
-                "outcomes": len(batch["outcome"]),
-                "leaf_ranges": _ranges(sorted(leaf for _, _, leaf in rows)),
-            },
-            reason=f"Payloads past the retention of {model.retention_months} months "
-            "(their leaf hashes stay).",
+        if connection.vendor == "postgresql":
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SELECT public.attest_purge(%s)", [event.entry_id])
+                    dropped = cursor.fetchone()[0]
+            except DatabaseError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "AT001":
+                    raise
+                raise PurgeRefused(exc.__cause__.diag.message_primary) from None
+        else:
+            dropped = _apply_here(event)
+        SensitiveAttributes.objects.filter(prediction__entry__purged_by=event.entry).delete()
+    return dropped
+
+
+def _apply_here(event: GovernanceEvent) -> int:
+    payload = event.entry.payload()
+    if payload is None or payload.get("event_type") != "ledger.purged":
+        raise PurgeRefused(f"entry {event.entry_id} is no ledger.purged event")
+    model = AIModel.objects.filter(slug=payload["model"]).first()
+    if model is None:
+        raise PurgeRefused(f"the purge names no model ({payload['model']})")
+    seal = sequencer.seal_time
+    purge_sealed = seal(event.entry)
+    held_models = LegalHold.objects.active().filter(model=model).exists()
+    held_subjects = set(
+        LegalHold.objects.active().filter(subject__isnull=False).values_list("subject", flat=True)
+    )
+    listed = Q()
+    for first, last in payload["after"]["leaf_ranges"]:
+        listed |= Q(leaf__index__gte=first, leaf__index__lte=last)
+    entries = (
+        LedgerEntry.objects.filter(listed, purged_by__isnull=True)
+        .select_related("leaf", "prediction__version", "outcome__prediction__version")
+        .order_by("leaf__index")
+    )
+    for entry in entries:
+        prediction = getattr(entry, "prediction", None) or getattr(
+            getattr(entry, "outcome", None), "prediction", None
         )
-        LedgerEntry.objects.filter(id__in=[entry for _, entry, _ in rows]).purge(event)
-        SensitiveAttributes.objects.filter(
-            prediction_id__in=[pk for pk, _, _ in batch["prediction"]]
-        ).delete()
+        why = refusal(
+            leaf=entry.leaf.index,
+            entry_sealed=seal(entry),
+            purge_sealed=purge_sealed,
+            retention_months=model.retention_months,
+            held=held_models,
+            kind=entry.kind,
+        )
+        if why is None and (prediction is None or prediction.version.model_id != model.pk):
+            why = f"entry {entry.leaf.index} is not of model {model.slug}"
+        if why is None and prediction.subject_id in held_subjects:
+            why = f"entry {entry.leaf.index} is about a data subject under a legal hold"
+        if why:
+            raise PurgeRefused(why)
+    return LedgerEntry.objects.filter(pk__in=[entry.pk for entry in entries]).purge(event)

@@ -234,6 +234,9 @@ LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
 # typical predictions is about 1 MB); a batch of more items with 413 too.
 LEDGER_MAX_REQUEST_BYTES = env_positive_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
 LEDGER_MAX_BATCH = env_positive_int("LEDGER_MAX_BATCH", 5000)
+# verify_ledger fails when a committed entry older than this is in no signed checkpoint (the
+# sequencer seals at least every second while entries are pending).
+LEDGER_SEAL_BOUND_SECONDS = env_positive_int("LEDGER_SEAL_BOUND_SECONDS", 60)
 # Keys the HMACs that find a data subject's key again and recognise retries without revealing
 # personal data. Keep it stable: SECRET_KEY serves when unset, and rotating that would then
 # orphan every subject's key (erase_subject could no longer find it).

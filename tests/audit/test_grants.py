@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
+import time_machine
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -14,30 +13,21 @@ from audit.ingest import ingest_predictions
 from audit.ledger import record_event
 from audit.models import LedgerEntry
 from audit.sequencer import seal_all
-from compliance.retention import purge_expired
+from compliance.retention import apply_purge, plan_purges
 from tests.audit.conftest import prediction
+from tests.support.roles import APP, SEQUENCER, as_role, create_roles
 
 pytestmark = pytest.mark.postgres
-
-ROLE = "attest_app_test"
 
 
 @pytest.fixture
 def as_app_role(db):
     if connection.vendor != "postgresql":
         pytest.skip("roles and grants exist only on PostgreSQL")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') "
-            f"THEN CREATE ROLE {ROLE} NOLOGIN; END IF; END $$"
-        )
-    call_command("grant_app_role", ROLE, stdout=StringIO())
+    create_roles()
     record_event("test.before", reason="written by the owner")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET ROLE {ROLE}")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+    with as_role(APP):
+        yield
 
 
 def test_the_app_role_can_append_and_read(as_app_role):
@@ -69,10 +59,15 @@ def test_the_app_role_still_keeps_the_governance_tables(as_app_role, ai_model):
 
 def test_the_app_role_may_purge_past_retention_and_nothing_more(version, as_app_role):
     ingest_predictions([prediction(), prediction()])
-    seal_all()
-    assert purge_expired(timezone.now() + dt.timedelta(days=31 * 7)).predictions == 2
+    with as_role(SEQUENCER):
+        seal_all()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=31 * 7)):
+        _, events = plan_purges()
+        with as_role(SEQUENCER):  # run_sequencer, in production
+            seal_all()
+        assert apply_purge(events[0]) == 2
     entry = LedgerEntry.objects.filter(kind="prediction").first()
     assert entry.purged and bytes(entry.canonical) == b""
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("UPDATE audit_ledgerentry SET canonical = '' WHERE kind = 'event'")

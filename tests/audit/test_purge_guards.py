@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -43,8 +44,12 @@ def purge_event(sealed) -> GovernanceEvent:
     return record_event("ledger.purged", after={"leaf_ranges": [[0, 0]]})
 
 
-def execute(sql: str, params: list) -> None:
+def execute(sql: str, params: list, purging: int | None = None) -> None:
+    """Run ``sql``; on PostgreSQL as ``public.attest_purge`` does when it executes the purge
+    ``purging`` (naming it in ``attest.purging``), so that the trigger's own check is tested."""
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and purging is not None:
+            cursor.execute("SELECT set_config('attest.purging', %s, true)", [str(purging)])
         cursor.execute(sql, params)
 
 
@@ -53,6 +58,7 @@ def drop_payload(entry_id: int, purged_by: int | None, **changes) -> None:
     execute(
         f"UPDATE audit_ledgerentry SET {sets} WHERE id = %s",
         [b"", purged_by, *changes.values(), entry_id],
+        purging=purged_by,
     )
 
 
@@ -88,10 +94,22 @@ def test_the_database_refuses_every_other_update(sealed, purge_event, tamper):
             execute(
                 "UPDATE audit_ledgerentry SET canonical = %s, purged_by_id = %s WHERE id = %s",
                 [b'{"kind":"prediction"}', purge_event.entry_id, first.pk],
+                purging=purge_event.entry_id,
             )
         else:
             drop_payload(event_entry.pk, purge_event.entry_id)
     assert bytes(LedgerEntry.objects.get(pk=first.pk).canonical) == bytes(first.canonical)
+
+
+def test_on_postgresql_only_the_purge_named_by_attest_purge_gets_through(sealed, purge_event):
+    if connection.vendor != "postgresql":
+        pytest.skip("attest_purge and its setting exist only on PostgreSQL")
+    with pytest.raises(DatabaseError, match="append-only"):
+        execute(
+            "UPDATE audit_ledgerentry SET canonical = %s, purged_by_id = %s WHERE id = %s",
+            [b"", purge_event.entry_id, sealed[0].pk],
+        )
+    assert bytes(LedgerEntry.objects.get(pk=sealed[0].pk).canonical) == bytes(sealed[0].canonical)
 
 
 def test_an_unsealed_entry_cannot_be_purged(sealed, purge_event):
@@ -116,10 +134,15 @@ def test_a_purged_payload_cannot_be_put_back_nor_the_row_deleted(sealed, purge_e
 
 @pytest.fixture
 def purged_export(sealed, tmp_path) -> Path:
-    purge_expired(timezone.now() + dt.timedelta(days=31 * 7))
+    purge_at_seven_months()
     export_ledger(tmp_path)
     assert verify_directory(tmp_path).ok
     return tmp_path
+
+
+def purge_at_seven_months():
+    with time_machine.travel(timezone.now() + dt.timedelta(days=31 * 7)):
+        return purge_expired()
 
 
 def leaf(entry: LedgerEntry) -> int:

@@ -140,6 +140,12 @@ def later(months: int) -> dt.datetime:
     return timezone.now() + dt.timedelta(days=31 * months)
 
 
+def purge_at(moment: dt.datetime):
+    """Purge as it would run at ``moment``: the sequencer's checkpoints are issued then too."""
+    with time_machine.travel(moment):
+        return purge_expired()
+
+
 def verify_standalone(directory, kept) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "audit.verify", str(directory), "--checkpoint", str(kept)],
@@ -153,7 +159,7 @@ def test_a_purge_drops_payloads_keeps_hashes_and_the_ledger_still_verifies(logge
     kept = tmp_path / "kept.json"
     kept.write_text(run("export_checkpoint"))
     hashes = {e.pk: bytes(e.leaf_hash) for e in LedgerEntry.objects.all()}
-    result = purge_expired(later(7))
+    result = purge_at(later(7))
     assert (result.predictions, result.outcomes, result.events) == (3, 1, 1)
     purged = LedgerEntry.objects.filter(purged_by__isnull=False)
     assert purged.count() == 4 and all(bytes(e.canonical) == b"" for e in purged)
@@ -167,7 +173,7 @@ def test_a_purge_drops_payloads_keeps_hashes_and_the_ledger_still_verifies(logge
 
 
 def test_the_purge_is_a_ledger_event_listing_what_it_purged(logged):
-    purge_expired(later(7))
+    purge_at(later(7))
     event = GovernanceEvent.objects.get(event_type="ledger.purged")
     leaves = sorted(e.leaf.index for e in LedgerEntry.objects.filter(purged_by=event.entry))
     assert event.after["predictions"] == 3 and event.after["outcomes"] == 1
@@ -179,7 +185,7 @@ def test_the_purge_is_a_ledger_event_listing_what_it_purged(logged):
 
 def test_a_large_purge_goes_in_batches_each_its_own_event(logged, monkeypatch, tmp_path):
     monkeypatch.setattr(retention, "PURGE_BATCH", 2)
-    result = purge_expired(later(7))
+    result = purge_at(later(7))
     assert (result.events, result.predictions, result.outcomes) == (2, 3, 1)
     events = GovernanceEvent.objects.filter(event_type="ledger.purged").order_by("pk")
     assert [(e.after["predictions"], e.after["outcomes"]) for e in events] == [(2, 1), (1, 0)]
@@ -189,14 +195,14 @@ def test_a_large_purge_goes_in_batches_each_its_own_event(logged, monkeypatch, t
 def test_payloads_within_retention_are_kept(logged, ai_model):
     ai_model.retention_months = 12
     ai_model.save()
-    assert purge_expired(later(7)).events == 0
+    assert purge_at(later(7)).events == 0
     assert not LedgerEntry.objects.filter(purged_by__isnull=False).exists()
 
 
 def test_a_model_under_legal_hold_is_never_purged(logged, ai_model, risk_officer):
     user = risk_officer.username
     run("legal_hold", "place", "--model", ai_model.slug, "--reason", "lawsuit", "--by", user)
-    result = purge_expired(later(120))
+    result = purge_at(later(120))
     assert result.events == 0 and result.held_models == [ai_model.slug]
     assert not LedgerEntry.objects.filter(purged_by__isnull=False).exists()
 
@@ -204,18 +210,18 @@ def test_a_model_under_legal_hold_is_never_purged(logged, ai_model, risk_officer
 def test_a_subject_under_legal_hold_keeps_their_payloads(logged, risk_officer):
     user = risk_officer.username
     run("legal_hold", "place", "--subject", "customer-4711", "--reason", "claim", "--by", user)
-    assert purge_expired(later(120)).predictions == 2
+    assert purge_at(later(120)).predictions == 2
     held = PredictionRecord.objects.get(subject__isnull=False)
     assert held.entry.purged_by_id is None and held.entry.payload()["personal"] is not None
 
 
 def test_unsealed_entries_wait_for_their_leaf_before_a_purge(api, service, version):
     assert post(api.as_(service), "/api/v1/predictions/", [prediction()]).status_code == 201
-    assert purge_expired(later(7)).events == 0
+    assert purge_at(later(7)).events == 0
 
 
 def test_the_trail_of_a_purged_prediction_names_its_purge(api, auditor, logged):
-    purge_expired(later(7))
+    purge_at(later(7))
     body = api.as_(auditor).get(f"/api/v1/predictions/{logged[0]['event_id']}/trail/").json()
     event = GovernanceEvent.objects.get(event_type="ledger.purged")
     assert body["record"] is None and body["personal"] is None
@@ -227,7 +233,7 @@ def test_the_trail_of_a_purged_prediction_names_its_purge(api, auditor, logged):
 
 
 def test_the_admin_pages_of_a_purged_entry_name_its_purge(auditor, logged):
-    purge_expired(later(7))
+    purge_at(later(7))
     record = PredictionRecord.objects.get(event_id=logged[0]["event_id"])
     client = logged_in(auditor)
     for url in (

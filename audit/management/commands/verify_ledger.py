@@ -1,10 +1,14 @@
+import datetime as dt
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from audit.export import export_ledger
 from audit.models import VerificationRun
+from audit.sequencer import starved
 from audit.verify import verify_directory
 
 
@@ -23,12 +27,21 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as tmp:
             _, first_gap = export_ledger(Path(tmp))
             result = verify_directory(Path(tmp), extra_checkpoints=options["checkpoint"])
-        message = result.message
+        message, ok = result.message, result.ok
         if first_gap is not None:
             message += f"\nleaf {first_gap} is missing from the ledger"
+        bound = settings.LEDGER_SEAL_BOUND_SECONDS
+        count, ids = starved(timezone.now() - dt.timedelta(seconds=bound))
+        if count:
+            ok = False
+            listed = ", ".join(f"entry {pk}" for pk in ids) + (" …" if count > len(ids) else "")
+            message = (
+                f"{count} committed entries older than {bound} s are in no signed checkpoint "
+                f"({listed}): the sequencer is stopped, or is being starved\n{message}"
+            )
         VerificationRun.objects.create(
-            ok=result.ok, entries=result.entries, checkpoints=result.checkpoints, message=message
+            ok=ok, entries=result.entries, checkpoints=result.checkpoints, message=message
         )
-        if not result.ok:
+        if not ok:
             raise CommandError(message)
         self.stdout.write(self.style.SUCCESS(message))
