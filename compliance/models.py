@@ -270,13 +270,11 @@ class ModelVersionQuerySet(models.QuerySet):
         waiting = Q(state__in=[VersionState.SUBMITTED, VersionState.IN_VALIDATION]) | Q(
             state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False
         )
-        return (
-            self.filter(waiting)
-            .exclude(created_by=validator)
-            .exclude(submitted_by=validator)
-            .exclude(model__developing_team=validator)
-            .exclude(Exists(decided))
-        )
+        candidates = self.filter(waiting).exclude(Exists(decided)).select_related("model")
+        # One rule of independence (``ModelVersion.independence_problem``), the team's memory
+        # included; few versions wait at a time.
+        dependent = [v.pk for v in candidates if v.independence_problem(validator)]
+        return candidates.exclude(pk__in=dependent)
 
     def revalidation_overdue(self) -> ModelVersionQuerySet:
         return self.filter(state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False)
@@ -502,7 +500,32 @@ class ModelVersion(models.Model):
             return f"{user.get_username()} submitted {self}"
         if self.model.developing_team.filter(pk=user.pk).exists():
             return f"{user.get_username()} is on the developing team of {self.model.slug}"
+        if user.pk in self.team_since_registered():
+            return (
+                f"{user.get_username()} was on the developing team of {self.model.slug} "
+                f"after {self} was registered"
+            )
         return None
+
+    def team_since_registered(self) -> set[int]:
+        """The ids of everyone on the model's developing team at any time since this version
+        was registered: the team now, and each member the ledger names in a change of the
+        team since (``aimodel.changed`` events carry the team before and after). The ledger
+        cannot be quietly rewritten, so taking a validator off the team and putting her on
+        the validation does not make her independent."""
+        from audit.models import GovernanceEvent
+
+        changes = GovernanceEvent.objects.filter(
+            model_id=self.model_id,
+            object_type=AIModel._meta.label,
+            event_type="aimodel.changed",
+            occurred_at__gte=self.created_at,
+        ).values_list("before", "after")
+        members = set(self.model.developing_team.values_list("pk", flat=True))
+        for before, after in changes:
+            for side in (before or {}, after or {}):
+                members.update(row["user"] for row in side.get("developing_team") or [])
+        return members
 
     def check_independence(self, user, doing: str) -> None:
         problem = self.independence_problem(user)
