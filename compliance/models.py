@@ -38,6 +38,7 @@ from .choices import (
     Severity,
     VersionState,
 )
+from .names import NAME_RULE, name_check, validate_name
 
 sha256_validator = RegexValidator(
     r"^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lowercase hexadecimal characters."
@@ -135,7 +136,7 @@ class AIModel(models.Model):
     """
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_name])
     description = models.TextField(blank=True)
     intended_purpose = models.TextField(blank=True)
     intended_users = models.TextField(blank=True)
@@ -216,6 +217,11 @@ class AIModel(models.Model):
                 name="retention_at_least_six_months",
                 condition=models.Q(retention_months__gte=MIN_RETENTION_MONTHS),
                 violation_error_message=RETENTION_TOO_SHORT,
+            ),
+            models.CheckConstraint(
+                name="model_slug_is_a_name",
+                condition=name_check("slug"),
+                violation_error_message=NAME_RULE,
             ),
         ]
 
@@ -315,7 +321,12 @@ class ModelVersion(models.Model):
     )
 
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="versions")
-    label = models.CharField("version label", max_length=50, help_text="e.g. 1.0.0")
+    label = models.CharField(
+        "version label",
+        max_length=50,
+        validators=[validate_name],
+        help_text="e.g. 1.0.0 (letters, digits, '.', '-', '_', '+').",
+    )
     state = models.CharField(
         max_length=30, choices=VersionState.choices, default=VersionState.DRAFT, editable=False
     )
@@ -407,6 +418,11 @@ class ModelVersion(models.Model):
                 name="training_dates_in_order",
                 condition=models.Q(training_date_from__lte=models.F("training_date_to")),
                 violation_error_message="The training data date range ends before it starts.",
+            ),
+            models.CheckConstraint(
+                name="version_label_is_a_name",
+                condition=name_check("label"),
+                violation_error_message=NAME_RULE,
             ),
         ]
 
