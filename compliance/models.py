@@ -516,19 +516,20 @@ class ModelVersion(models.Model):
             return f"{user.get_username()} submitted {self}"
         if self.model.developing_team.filter(pk=user.pk).exists():
             return f"{user.get_username()} is on the developing team of {self.model.slug}"
-        if user.pk in self.team_since_registered():
+        if user.pk in self.former_team():
             return (
                 f"{user.get_username()} was on the developing team of {self.model.slug} "
                 f"after {self} was registered"
             )
         return None
 
-    def team_since_registered(self) -> set[int]:
-        """The ids of everyone on the model's developing team at any time since this version
-        was registered: the team now, and each member the ledger names in a change of the
-        team since (``aimodel.changed`` events carry the team before and after). The ledger
-        cannot be quietly rewritten, so taking a validator off the team and putting her on
-        the validation does not make her independent."""
+    def former_team(self, until: dt.datetime | None = None) -> set[int]:
+        """The ids of everyone the ledger names on the model's developing team in a change of
+        the team since this version was registered (and before ``until``): ``aimodel.changed``
+        events carry the team before and after each change, so with the team of the moment
+        this is everyone on it at any time since. The ledger cannot be quietly rewritten, so
+        taking a validator off the team and putting her on the validation does not make her
+        independent."""
         from audit.models import GovernanceEvent
 
         changes = GovernanceEvent.objects.filter(
@@ -536,9 +537,11 @@ class ModelVersion(models.Model):
             object_type=AIModel._meta.label,
             event_type="aimodel.changed",
             occurred_at__gte=self.created_at,
-        ).values_list("before", "after")
-        members = set(self.model.developing_team.values_list("pk", flat=True))
-        for before, after in changes:
+        )
+        if until is not None:
+            changes = changes.filter(occurred_at__lt=until)
+        members: set[int] = set()
+        for before, after in changes.values_list("before", "after"):
             for side in (before or {}, after or {}):
                 members.update(row["user"] for row in side.get("developing_team") or [])
         return members

@@ -14,10 +14,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from compliance import workflow
 from compliance.choices import VersionState
 from compliance.models import ModelVersion
+from modelcards import evidence
 from tests.compliance.test_workflow_support import (
     SATISFACTORY,
     in_validation,
@@ -157,3 +159,16 @@ def test_the_database_refuses_a_second_account_with_the_same_email(risk_officer)
     # Accounts without an e-mail address are not one person: several may exist.
     get_user_model().objects.create(username="no-mail-1", email="")
     get_user_model().objects.create(username="no-mail-2", email="")
+
+
+def test_the_validation_report_names_a_reviewer_who_joined_the_team_afterwards(
+    api, risk_officer, version, developer, validator, second_validator
+):
+    """The documents check independence as the workflow does, the team's memory included."""
+    in_validation(version, developer, validator)
+    review(version, second_validator)
+    team_of(api, risk_officer, "devon", "valerie")
+    team_of(api, risk_officer, "devon")
+    facts = evidence.gather(version.model, timezone.now().date(), "1.0.0")
+    problems = {i["validator"]: i["problems"] for i in facts["workflow"]["independence"]}
+    assert problems["valerie"] == ["was on the developing team after the version was registered"]
