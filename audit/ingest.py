@@ -546,6 +546,19 @@ def _check_outcome(item: Any) -> dict[str, str]:
     return errors
 
 
+def _same_prediction(item: dict, target: str, corrected: dict, items, predictions) -> bool:
+    """Whether the outcome ``item`` corrects is of the same prediction: a correction never
+    reaches another prediction's outcome (nor, so, another model's, outside a key's scope)."""
+    prediction = predictions.get(uuid_text(item["event_id"])) or predictions.get(item["event_id"])
+    if target in corrected:
+        return prediction is not None and corrected[target].prediction_id == prediction.pk
+    return any(
+        uuid_text(other["outcome_id"]) == uuid_text(target)
+        and uuid_text(other["event_id"]) == uuid_text(item["event_id"])
+        for other in items
+    )
+
+
 def _ingest_outcomes(items: Sequence[Any]) -> list[Receipt]:
     errors = []
     for index, item in enumerate(items):
@@ -582,6 +595,10 @@ def _ingest_outcomes(items: Sequence[Any]) -> list[Receipt]:
         target = item.get("corrects")
         if target and target not in corrected and target not in batch_ids:
             problems["corrects"] = f"No outcome {target} is recorded."
+        elif target and not _same_prediction(item, target, corrected, items, predictions):
+            problems["corrects"] = (
+                f"Outcome {target} is not an outcome of prediction {item['event_id']}."
+            )
         if problems:
             errors.append({"index": index, "event_id": item["event_id"], "errors": problems})
     if errors:

@@ -783,4 +783,4 @@ class UserAPIKeyAdmin(admin.ModelAdmin):
 
 
 # The monitoring reports' and the model artifacts' admins register themselves on import.
-from . import artifact_admin, monitoring_admin  # noqa: E402, F401
+from . import artifact_admin, monitoring_admin, user_admin  # noqa: E402, F401

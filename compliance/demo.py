@@ -25,6 +25,7 @@ from compliance import workflow
 from compliance.choices import Conclusion, VersionState
 from compliance.drift import training_baseline
 from compliance.models import Deployment
+from compliance.names import checked
 
 # Feature name -> (human-readable label for reason codes, JSON Schema bounds).
 FEATURES: dict[str, tuple[str, float, float]] = {
@@ -130,6 +131,7 @@ def sha256_file(path: Path) -> str:
 def save_artifacts(model: TrainedModel, directory: Path, label: str) -> dict[str, Any]:
     """Write the model (skops, never pickle) and its training data; return the bundle fields."""
     directory.mkdir(parents=True, exist_ok=True)
+    label = checked(label)  # it names files
     artifact = directory / f"credit-scoring-{label}.skops"
     sio.dump(model.pipeline, artifact)
     data = directory / f"credit-scoring-{label}-training.csv"

@@ -38,6 +38,7 @@ from .choices import (
     Severity,
     VersionState,
 )
+from .names import NAME_RULE, name_check, validate_name
 
 sha256_validator = RegexValidator(
     r"^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lowercase hexadecimal characters."
@@ -125,7 +126,7 @@ class AIModel(models.Model):
     """
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_name])
     description = models.TextField(blank=True)
     intended_purpose = models.TextField(blank=True)
     intended_users = models.TextField(blank=True)
@@ -207,6 +208,11 @@ class AIModel(models.Model):
                 condition=models.Q(retention_months__gte=MIN_RETENTION_MONTHS),
                 violation_error_message=RETENTION_TOO_SHORT,
             ),
+            models.CheckConstraint(
+                name="model_slug_is_a_name",
+                condition=name_check("slug"),
+                violation_error_message=NAME_RULE,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -260,13 +266,11 @@ class ModelVersionQuerySet(models.QuerySet):
         waiting = Q(state__in=[VersionState.SUBMITTED, VersionState.IN_VALIDATION]) | Q(
             state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False
         )
-        return (
-            self.filter(waiting)
-            .exclude(created_by=validator)
-            .exclude(submitted_by=validator)
-            .exclude(model__developing_team=validator)
-            .exclude(Exists(decided))
-        )
+        candidates = self.filter(waiting).exclude(Exists(decided)).select_related("model")
+        # One rule of independence (``ModelVersion.independence_problem``), the team's memory
+        # included; few versions wait at a time.
+        dependent = [v.pk for v in candidates if v.independence_problem(validator)]
+        return candidates.exclude(pk__in=dependent)
 
     def revalidation_overdue(self) -> ModelVersionQuerySet:
         return self.filter(state__in=APPROVED_STATES, revalidation_overdue_since__isnull=False)
@@ -307,7 +311,12 @@ class ModelVersion(models.Model):
     )
 
     model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="versions")
-    label = models.CharField("version label", max_length=50, help_text="e.g. 1.0.0")
+    label = models.CharField(
+        "version label",
+        max_length=50,
+        validators=[validate_name],
+        help_text="e.g. 1.0.0 (letters, digits, '.', '-', '_', '+').",
+    )
     state = models.CharField(
         max_length=30, choices=VersionState.choices, default=VersionState.DRAFT, editable=False
     )
@@ -399,6 +408,11 @@ class ModelVersion(models.Model):
                 name="training_dates_in_order",
                 condition=models.Q(training_date_from__lte=models.F("training_date_to")),
                 violation_error_message="The training data date range ends before it starts.",
+            ),
+            models.CheckConstraint(
+                name="version_label_is_a_name",
+                condition=name_check("label"),
+                violation_error_message=NAME_RULE,
             ),
         ]
 
@@ -492,7 +506,35 @@ class ModelVersion(models.Model):
             return f"{user.get_username()} submitted {self}"
         if self.model.developing_team.filter(pk=user.pk).exists():
             return f"{user.get_username()} is on the developing team of {self.model.slug}"
+        if user.pk in self.former_team():
+            return (
+                f"{user.get_username()} was on the developing team of {self.model.slug} "
+                f"after {self} was registered"
+            )
         return None
+
+    def former_team(self, until: dt.datetime | None = None) -> set[int]:
+        """The ids of everyone the ledger names on the model's developing team in a change of
+        the team since this version was registered (and before ``until``): ``aimodel.changed``
+        events carry the team before and after each change, so with the team of the moment
+        this is everyone on it at any time since. The ledger cannot be quietly rewritten, so
+        taking a validator off the team and putting her on the validation does not make her
+        independent."""
+        from audit.models import GovernanceEvent
+
+        changes = GovernanceEvent.objects.filter(
+            model_id=self.model_id,
+            object_type=AIModel._meta.label,
+            event_type="aimodel.changed",
+            occurred_at__gte=self.created_at,
+        )
+        if until is not None:
+            changes = changes.filter(occurred_at__lt=until)
+        members: set[int] = set()
+        for before, after in changes.values_list("before", "after"):
+            for side in (before or {}, after or {}):
+                members.update(row["user"] for row in side.get("developing_team") or [])
+        return members
 
     def check_independence(self, user, doing: str) -> None:
         problem = self.independence_problem(user)

@@ -30,6 +30,7 @@ from audit.models import Checkpoint, Leaf, PredictionRecord
 from audit.sequencer import inclusion_proof
 from compliance import explanations
 from compliance.models import AIModel
+from compliance.names import checked
 
 from . import charts, evidence
 from .models import DocumentKind, IssuedDocument
@@ -447,7 +448,9 @@ def build(
         canonical_json({"kind": spec.kind, "evidence": e, "renderer": renderer_fingerprint()})
     )
     subject = str(record.event_id)[:8] if record else (version_label or _version(e).get("label"))
-    reference = f"{spec.prefix}-{model.slug}-{subject or 'none'}-{as_of:%Y%m%d}-{digest[:10]}"
+    reference = checked(
+        f"{spec.prefix}-{model.slug}-{subject or 'none'}-{as_of:%Y%m%d}-{digest[:10]}"
+    )  # it names the document's file (compliance.names)
     return Built(spec, model, as_of, e, coverage, digest, reference, record)
 
 

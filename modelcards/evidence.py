@@ -770,16 +770,23 @@ def workflow_facts(
     facts["approvals"] = [
         r for r in facts["reviews"] if r["decision_code"] in ("approve", "approve_with_conditions")
     ]
-    facts["independence"] = independence(model, version, facts["reviews"])
+    registered = ModelVersion.objects.filter(pk=version["id"]).first() if version else None
+    former = registered.former_team(until=cutoff) if registered else set()
+    facts["independence"] = independence(model, version, facts["reviews"], former)
     facts["oversight"] = oversight_facts(model, cutoff)
     return facts
 
 
 def independence(
-    model: dict[str, Any], version: dict[str, Any] | None, reviews: list[dict[str, Any]]
+    model: dict[str, Any],
+    version: dict[str, Any] | None,
+    reviews: list[dict[str, Any]],
+    former_team: set[int] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Each validator's independence of the version, checked as the workflow checks it
-    (``ModelVersion.independence_problem``), against the records as of the cut-off."""
+    (``ModelVersion.independence_problem``), against the records as of the cut-off: the team
+    then, and ``former_team``, who the ledger shows on it since the version was registered
+    (``ModelVersion.former_team``)."""
     if version is None:
         return []
     team = set(model["developing_team_ids"])
@@ -793,6 +800,8 @@ def independence(
             problems.append("submitted the version")
         if who in team:
             problems.append("is on the developing team")
+        elif who in former_team:
+            problems.append("was on the developing team after the version was registered")
         result.append({"validator": review["validator"], "cycle": review["cycle"],
                        "problems": problems})  # fmt: skip
     return result

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from audit.models import AppendOnlyModel, GovernanceEvent
 from compliance.models import AIModel, ModelVersion
+from compliance.names import checked
 
 
 class DocumentKind(models.TextChoices):
@@ -183,7 +184,9 @@ class IssuedDocument(AppendOnlyModel):
 
     @property
     def filename(self) -> str:
-        return f"{self.reference}.{'zip' if self.kind == DocumentKind.EVIDENCE_PACK else 'pdf'}"
+        """The file's name (in a pack, a download): built only from a checked name."""
+        extension = "zip" if self.kind == DocumentKind.EVIDENCE_PACK else "pdf"
+        return f"{checked(self.reference)}.{extension}"
 
 
 class DocumentJob(models.Model):

@@ -23,6 +23,7 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.models import GovernanceEvent
 from compliance.choices import RiskTier
 from compliance.models import MonitoringReport
+from compliance.names import checked
 from compliance.reports import trends
 
 from . import charts, evidence
@@ -37,7 +38,7 @@ TREND_METRICS = ("min_impact_ratio", "max_demographic_parity_difference", "max_p
 
 def reference(report: MonitoringReport) -> str:
     """What the footer prints and the file is named after: model, version, window, hash."""
-    return (
+    return checked(
         f"MON-{report.model.slug}-{report.version.label}-{report.window_end:%Y%m%d}-"
         f"{report.content_sha256[:10]}"
     )

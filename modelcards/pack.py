@@ -33,6 +33,7 @@ from audit.export import export_ledger
 from audit.models import Checkpoint, GovernanceEvent, Leaf
 from audit.sequencer import inclusion_proof
 from compliance.models import AIModel
+from compliance.names import checked
 
 from .documents import Progress, _nothing, issue, store
 from .evidence import cutoff_for
@@ -150,7 +151,7 @@ def issue_pack(
     files = pack_files(model, as_of, documents, include_ledger)
     files["MANIFEST.sha256"] = manifest(files)
     digest = hashlib.sha256(files["MANIFEST.sha256"]).hexdigest()
-    reference = f"PACK-{model.slug}-{as_of:%Y%m%d}-{digest[:10]}"
+    reference = checked(f"PACK-{model.slug}-{as_of:%Y%m%d}-{digest[:10]}")  # names the zip
     existing = IssuedDocument.objects.filter(reference=reference).first()
     if existing is not None:
         return existing

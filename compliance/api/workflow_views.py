@@ -8,11 +8,12 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from audit.models import PredictionRecord
 from compliance import workflow
-from compliance.choices import KeyAction
+from compliance.choices import KeyAction, OversightAction
 from compliance.models import AIModel, Condition, Deployment, Finding, ModelVersion
 
 from .permissions import check_key_covers
@@ -380,6 +381,7 @@ class OversightView(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         check_key_covers(request, [self.model_of(data)], "the model this oversight is about")
+        self.check_named_model(data)
         event = workflow.record_oversight(
             request.user,
             data["action"],
@@ -393,11 +395,25 @@ class OversightView(generics.GenericAPIView):
 
     @staticmethod
     def model_of(data) -> str | None:
-        """The model the oversight is about: the one stopped, or the prediction's."""
-        if data.get("model") is not None:
+        """The slug of the model the oversight acts on: for a stop, the model stopped; else
+        the prediction's model, whatever the body names (None: no such prediction, which
+        the workflow refuses)."""
+        if data["action"] == OversightAction.STOP:
             return data["model"].slug
         return (
-            PredictionRecord.objects.filter(event_id=data.get("event_id"))
+            PredictionRecord.objects.filter(event_id=data["event_id"])
             .values_list("version__model__slug", flat=True)
             .first()
         )
+
+    def check_named_model(self, data) -> None:
+        """A body that names a model and a prediction of another model is refused (400), so
+        nobody records oversight believing it is about the model they named."""
+        named = data.get("model")
+        if named is None or data["action"] == OversightAction.STOP:
+            return
+        acted_on = self.model_of(data)
+        if acted_on is not None and named.slug != acted_on:
+            raise ValidationError(
+                {"model": f"Prediction {data['event_id']} is not of model {named.slug}."}
+            )

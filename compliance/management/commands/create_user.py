@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from compliance.accounts import check_email_free
 from compliance.choices import Role
 from compliance.roles import GROUP_NAMES, STAFF_ROLES
 
@@ -34,6 +35,10 @@ class Command(BaseCommand):
         username, role = options["username"], Role(options["role"])
         if User.objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists.")
+        try:
+            check_email_free(options["email"])
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         user = User(
             username=username,
             email=options["email"],
