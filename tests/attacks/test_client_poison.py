@@ -227,3 +227,17 @@ def test_a_callback_that_raises_does_not_stop_the_sender(server, make_client, ca
     assert [r.id for r in client.rejected] == [refused] and calls == ["attest-client"]
     assert client.stats.callback_errors == 1
     assert any("callback" in r.getMessage() for r in caplog.records)
+
+
+def test_items_still_undelivered_when_close_ends_go_to_the_dead_letter_file(
+    server, make_client, tmp_path
+):
+    server.stop()  # connection refused: the items cannot leave
+    dead_letter = tmp_path / "dead.jsonl"
+    client = make_client(server.url, dead_letter_path=dead_letter)
+    ids = [log_good(client, i) for i in range(3)]
+    assert not client.close(timeout=0.2).ok
+    lines = dead_letters(dead_letter)
+    assert [(line["id"], line["reason"]) for line in lines] == [(i, "undelivered") for i in ids]
+    assert lines[0]["item"]["event_id"] == ids[0]
+    assert client.stats.dead_lettered == 3
