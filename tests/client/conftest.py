@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,7 +26,9 @@ class FakeAttestServer:
     * ``refused_models``: predictions with these models get 400 (as do items missing "model");
     * outcomes whose prediction is unknown get 400;
     * ``drop_idle_connections``: close each connection after one response, although the
-      response advertised keep-alive (as idle-timeout proxies do).
+      response advertised keep-alive (as idle-timeout proxies do);
+    * ``poison_ids``: a batch holding one of these event ids gets a 500 with an HTML body and
+      nothing is stored (as a server bug on one item does), every time.
     """
 
     def __init__(self) -> None:
@@ -34,12 +37,14 @@ class FakeAttestServer:
         self.predictions: dict[str, dict] = {}
         self.outcomes: dict[str, dict] = {}
         self.requests: list[tuple[str, int, int]] = []  # (path, n items, status)
+        self.arrivals: list[float] = []  # time.monotonic() at which each request arrived
         self.fail_next: list[tuple[int, dict, dict]] = []
         self.store_then_fail = 0
         self.max_items: int | None = None
         self.api_key = API_KEY
         self.refused_models: set[str] = {"unknown-model"}
         self.drop_idle_connections = False  # close keep-alive connections without telling
+        self.poison_ids: set[str] = set()
         self.httpd: ThreadingHTTPServer | None = None
 
     @property
@@ -69,6 +74,8 @@ class FakeAttestServer:
                 return 401, {}, {"detail": "Invalid API key."}
             if self.fail_next:
                 return self.fail_next.pop(0)
+            if any(item.get("event_id") in self.poison_ids for item in items):
+                return 500, {"Content-Type": "text/html"}, "<h1>Server Error (500)</h1>"
             if self.max_items is not None and len(items) > self.max_items:
                 return 413, {}, {"detail": f"At most {self.max_items} items per request."}
             if path == "/api/v1/predictions/":
@@ -130,6 +137,7 @@ def _handler(server: FakeAttestServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body are written separately
 
         def do_POST(self) -> None:  # noqa: N802
+            arrived = time.monotonic()
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             items = json.loads(raw)
             status, headers, body = server.handle(
@@ -137,9 +145,10 @@ def _handler(server: FakeAttestServer) -> type[BaseHTTPRequestHandler]:
             )
             with server.lock:
                 server.requests.append((self.path, len(items), status))
-            data = json.dumps(body).encode()
+                server.arrivals.append(arrived)
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             self.send_response(status)
-            for name, value in {**headers, "Content-Type": "application/json"}.items():
+            for name, value in {"Content-Type": "application/json", **headers}.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
