@@ -25,7 +25,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+
+from compliance.history_admin import HistoryAdmin
 
 from . import keys, workflow
 from .choices import APPROVED_STATES, DeploymentRole, Environment, FindingStatus, KeyAction
@@ -368,7 +369,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
+class AIModelAdmin(WorkflowAdminMixin, HistoryAdmin):
     steps = MODEL_STEPS
     list_display = [
         "name",
@@ -474,7 +475,7 @@ class DeploymentInline(ReviewInline):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
+class ModelVersionAdmin(WorkflowAdminMixin, HistoryAdmin):
     steps = VERSION_STEPS
     list_display = [
         "__str__",
@@ -633,7 +634,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WorkflowRecordAdmin(ViewOnly, WorkflowAdminMixin, SimpleHistoryAdmin):
+class WorkflowRecordAdmin(ViewOnly, WorkflowAdminMixin, HistoryAdmin):
     """Read-only records of the workflow: they change only through its steps."""
 
 

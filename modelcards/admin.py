@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from compliance.history_admin import HistoryAdmin
 from compliance.models import AIModel, MonitoringReport
 
 from . import jobs
@@ -23,7 +23,7 @@ from .monitoring import filename, render_monitoring_report
 
 
 @admin.register(ModelNarrative)
-class ModelNarrativeAdmin(SimpleHistoryAdmin):
+class ModelNarrativeAdmin(HistoryAdmin):
     list_display = ["model", "updated_at"]
     search_fields = ["model__name", "model__slug"]
 
