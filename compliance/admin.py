@@ -42,6 +42,7 @@ from .models import (
     ValidationReview,
     WorkflowError,
 )
+from .roles import outside_team
 
 # ---------------------------------------------------------------------------- workflow forms
 
@@ -240,6 +241,25 @@ class ViewOnly:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class TeamWrites:
+    """For records of one model (``obj.model``): a developer not on that model's team reads
+    them but changes none and adds none, the API's rule (``roles.outside_team``) asked here too.
+    """
+
+    team_work = "write its records"  # what the refusal says they may not do
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or not outside_team(request.user, obj.model))
+
+    def save_model(self, request, obj, form, change) -> None:
+        if outside_team(request.user, obj.model):
+            raise PermissionDenied(
+                f"Only members of the developing team of {obj.model.slug} may {self.team_work}."
+            )
+        super().save_model(request, obj, form, change)
 
 
 class WorkflowAdminMixin:
@@ -475,8 +495,9 @@ class DeploymentInline(ReviewInline):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(WorkflowAdminMixin, HistoryAdmin):
+class ModelVersionAdmin(TeamWrites, WorkflowAdminMixin, HistoryAdmin):
     steps = VERSION_STEPS
+    team_work = "register or edit its versions"
     list_display = [
         "__str__",
         "state",

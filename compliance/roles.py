@@ -27,6 +27,13 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return bool(role_of(user) & set(roles))
 
 
+def outside_team(user, model) -> bool:
+    """A developer who is not on ``model``'s developing team: they may not register or edit its
+    versions, upload their artifacts or write its narrative (other roles are held to their
+    permissions). The API and the admin both ask this, so the rule is written once."""
+    return has_role(user, Role.DEVELOPER) and not model.is_on_team(user)
+
+
 def grant_permissions(apps, role_permissions: dict[str, list[str]]) -> None:
     """Give each group (created if missing) its ``app_label.codename`` permissions.
 

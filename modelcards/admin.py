@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from compliance.admin import TeamWrites
 from compliance.history_admin import HistoryAdmin
 from compliance.models import AIModel, MonitoringReport
 
@@ -23,7 +24,8 @@ from .monitoring import filename, render_monitoring_report
 
 
 @admin.register(ModelNarrative)
-class ModelNarrativeAdmin(HistoryAdmin):
+class ModelNarrativeAdmin(TeamWrites, HistoryAdmin):
+    team_work = "write its narrative"
     list_display = ["model", "updated_at"]
     search_fields = ["model__name", "model__slug"]
 

@@ -83,3 +83,13 @@ def history_form_url(obj) -> str:
     opts = obj._meta
     record = obj.history.latest()
     return f"/admin/{opts.app_label}/{opts.model_name}/{obj.pk}/history/{record.history_id}/"
+
+
+def change_form_data(client: Client, url: str, obj, user, **changes) -> dict:
+    """``form_data`` plus the (empty) inline formsets that the change page at ``url`` posts."""
+    data = form_data(obj, user, **changes)
+    page = client.get(url)
+    for inline in (page.context or {}).get("inline_admin_formsets", []):
+        prefix = inline.formset.prefix
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
