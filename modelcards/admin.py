@@ -121,6 +121,8 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
         return render(request, "admin/modelcards/model_documents.html", context)
 
     def job_view(self, request, pk):
+        if not request.user.has_perm("modelcards.view_documentjob"):
+            raise PermissionDenied  # as the API's document-job endpoint
         job = get_object_or_404(DocumentJob, pk=pk)
         context = {**self.admin_site.each_context(request), "title": str(job), "job": job}
         return render(request, "admin/modelcards/job.html", context)
