@@ -49,6 +49,8 @@ def scope_reads(queryset, user, key=None, path: str = "version__model"):
     """
     from .models import AIModel
 
+    if not user.is_authenticated:
+        return queryset.none()
     if user.is_superuser or has_role(user, *READ_EVERY_MODEL):
         return queryset
     mine = Q(developing_team=user)
