@@ -19,7 +19,13 @@ from compliance.models import AIModel, MonitoringReport
 
 from . import jobs
 from .documents import model_coverage
-from .models import DocumentJob, DocumentKind, IssuedDocument, ModelNarrative
+from .models import (
+    DocumentJob,
+    DocumentKind,
+    IssuedDocument,
+    ModelNarrative,
+    readable_documents,
+)
 from .monitoring import filename, render_monitoring_report
 
 
@@ -45,6 +51,9 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
         "size", "pages", "coverage", "issued_by", "issued_at", "event", "download",
     ]  # fmt: skip
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return readable_documents(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False  # issued by generating them, never typed in
@@ -112,7 +121,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
             "coverage": model_coverage(model),
             "today": timezone.now().date().isoformat(),
             "may_issue": may_issue,
-            "issued": IssuedDocument.objects.filter(model=model)[:20],
+            "issued": readable_documents(request.user).filter(model=model)[:20],
             "jobs": DocumentJob.objects.filter(model=model)[:10],
             "reports": MonitoringReport.objects.filter(model=model).select_related("version")[:20]
             if request.user.has_perm("compliance.view_monitoringreport")
@@ -141,7 +150,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
     def download_view(self, request, reference):
         if not request.user.has_perm("modelcards.view_issueddocument"):
             raise PermissionDenied
-        document = get_object_or_404(IssuedDocument, reference=reference)
+        document = get_object_or_404(readable_documents(request.user), reference=reference)
         response = HttpResponse(bytes(document.content), content_type=document.content_type)
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         return response

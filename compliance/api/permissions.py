@@ -129,8 +129,12 @@ def scoped_to_key(queryset: QuerySet, request, path: str = "slug") -> QuerySet:
 def readable(queryset: QuerySet, request, path: str = "version__model") -> QuerySet:
     """The rows the request's user may read (:func:`compliance.roles.scope_reads`), with the
     request's API key if it came with one."""
-    key = request.auth if isinstance(request.auth, UserAPIKey) else None
-    return scope_reads(queryset, request.user, key, path)
+    return scope_reads(queryset, request.user, api_key(request), path)
+
+
+def api_key(request) -> UserAPIKey | None:
+    """The API key the request came with (None for a session)."""
+    return request.auth if isinstance(request.auth, UserAPIKey) else None
 
 
 class KeyScopeRefused(PermissionDenied):

@@ -124,3 +124,26 @@ def test_a_developer_of_another_team_cannot_read_explanations_in_the_admin(
     assert str(record.prediction.event_id) not in listing
     assert (opened.status_code, opened["Location"]) == (302, "/admin/")
     assert logged_in(developer).get(url).status_code == 200
+
+
+def test_a_developer_of_another_team_cannot_download_a_prediction_dossier(
+    api, risk_officer, developer, doors_other_developer, version
+):
+    """A prediction dossier is the trail of one prediction as a PDF: scoped like the trail."""
+    event_id, _ = logged(version)
+    issued = api.as_(risk_officer).post(
+        "/api/v1/models/credit-scoring/documents/",
+        {"kind": "dossier", "event_id": event_id},
+        format="json",
+    )
+    assert issued.status_code == 201, issued.content
+    reference = issued.json()["document"]["reference"]
+    download = f"/api/v1/documents/{reference}/download/"
+    in_admin = f"/admin/modelcards/issueddocument/{reference}/download/"
+
+    outsider = logged_in(doors_other_developer)
+    assert api.as_(doors_other_developer).get(download).status_code == 404
+    assert outsider.get(in_admin).status_code == 404
+    assert reference not in outsider.get("/admin/modelcards/issueddocument/").content.decode()
+    assert api.as_(developer).get(download).status_code == 200
+    assert logged_in(developer).get(in_admin).status_code == 200
