@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from compliance.admin import RequiredReasonForm, Step, ViewOnly, WorkflowAdminMixin
+from compliance.roles import scope_reads
 
 from .ledger import acknowledge_alert
 from .models import (
@@ -21,6 +22,16 @@ from .models import (
     PredictionRecord,
     VerificationRun,
 )
+
+
+class ScopedReads:
+    """Rows of one model's predictions: a developer lists and opens only those of their own
+    team's models (``compliance.roles.scope_reads``, as the API); others do not exist for them."""
+
+    model_path = "version__model"  # from a row to its AIModel
+
+    def get_queryset(self, request):
+        return scope_reads(super().get_queryset(request), request.user, path=self.model_path)
 
 
 class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
@@ -44,7 +55,7 @@ def pretty(entry: LedgerEntry) -> str:
 
 
 @admin.register(PredictionRecord)
-class PredictionRecordAdmin(ReadOnlyAdmin):
+class PredictionRecordAdmin(ScopedReads, ReadOnlyAdmin):
     change_list_template = "admin/audit/ledger_change_list.html"
     list_display = [
         "event_id",
@@ -90,7 +101,7 @@ class PredictionRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExplanationRecord)
-class ExplanationRecordAdmin(ReadOnlyAdmin):
+class ExplanationRecordAdmin(ScopedReads, ReadOnlyAdmin):
     change_list_template = "admin/audit/ledger_change_list.html"
     list_display = [
         "prediction",
@@ -130,7 +141,8 @@ class ExplanationRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutcomeRecord)
-class OutcomeRecordAdmin(ReadOnlyAdmin):
+class OutcomeRecordAdmin(ScopedReads, ReadOnlyAdmin):
+    model_path = "prediction__version__model"
     change_list_template = "admin/audit/ledger_change_list.html"
     list_display = ["outcome_id", "prediction", "label", "observed_at", "corrects"]
     search_fields = ["=outcome_id", "=prediction__event_id"]

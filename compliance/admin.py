@@ -25,7 +25,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+
+from compliance.history_admin import HistoryAdmin
 
 from . import keys, workflow
 from .choices import APPROVED_STATES, DeploymentRole, Environment, FindingStatus, KeyAction
@@ -41,6 +42,7 @@ from .models import (
     ValidationReview,
     WorkflowError,
 )
+from .roles import outside_team
 
 # ---------------------------------------------------------------------------- workflow forms
 
@@ -241,6 +243,25 @@ class ViewOnly:
         return False
 
 
+class TeamWrites:
+    """For records of one model (``obj.model``): a developer not on that model's team reads
+    them but changes none and adds none, the API's rule (``roles.outside_team``) asked here too.
+    """
+
+    team_work = "write its records"  # what the refusal says they may not do
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or not outside_team(request.user, obj.model))
+
+    def save_model(self, request, obj, form, change) -> None:
+        if outside_team(request.user, obj.model):
+            raise PermissionDenied(
+                f"Only members of the developing team of {obj.model.slug} may {self.team_work}."
+            )
+        super().save_model(request, obj, form, change)
+
+
 class WorkflowAdminMixin:
     """Offers ``steps`` as bulk actions with an intermediate form and as per-object pages
     (``<pk>/act/<step>/``); only to people whose role holds the step's permission."""
@@ -368,7 +389,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
+class AIModelAdmin(WorkflowAdminMixin, HistoryAdmin):
     steps = MODEL_STEPS
     list_display = [
         "name",
@@ -474,8 +495,9 @@ class DeploymentInline(ReviewInline):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(WorkflowAdminMixin, SimpleHistoryAdmin):
+class ModelVersionAdmin(TeamWrites, WorkflowAdminMixin, HistoryAdmin):
     steps = VERSION_STEPS
+    team_work = "register or edit its versions"
     list_display = [
         "__str__",
         "state",
@@ -633,7 +655,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class WorkflowRecordAdmin(ViewOnly, WorkflowAdminMixin, SimpleHistoryAdmin):
+class WorkflowRecordAdmin(ViewOnly, WorkflowAdminMixin, HistoryAdmin):
     """Read-only records of the workflow: they change only through its steps."""
 
 

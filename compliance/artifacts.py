@@ -32,9 +32,8 @@ from audit.canonical import canonical_sha256
 from audit.ledger import record_event
 from audit.models import ExplainerProgress
 from compliance import explain
-from compliance.choices import Role
 from compliance.models import ModelArtifact, ModelVersion
-from compliance.roles import has_role
+from compliance.roles import outside_team
 
 MAX_ARTIFACT_BYTES = getattr(settings, "ARTIFACT_MAX_BYTES", 256 * 1024 * 1024)
 DERIVED_BACKGROUND_ROWS = 10
@@ -51,10 +50,7 @@ class ArtifactRefused(Exception):
 
 def check_uploader(version: ModelVersion, user) -> None:
     """Developers upload artifacts of their own team's models only."""
-    if (
-        has_role(user, Role.DEVELOPER)
-        and not version.model.developing_team.filter(pk=user.pk).exists()
-    ):
+    if outside_team(user, version.model):
         raise ArtifactRefused(
             f"Only members of the developing team of {version.model.slug} may upload the "
             "artifact of its versions.",

@@ -235,6 +235,10 @@ class AIModel(models.Model):
         """This model as it stood at ``when`` (raises ``DoesNotExist`` if it did not exist yet)."""
         return self.history.as_of(when)
 
+    def is_on_team(self, user) -> bool:
+        """Whether ``user`` is on the model's developing team."""
+        return self.developing_team.filter(pk=user.pk).exists()
+
     @property
     def approvals_required(self) -> int:
         """Four-eyes for material models: tier 1 or EU AI Act high-risk need two validators."""
@@ -504,7 +508,7 @@ class ModelVersion(models.Model):
             return f"{user.get_username()} registered {self}"
         if user.pk == self.submitted_by_id:
             return f"{user.get_username()} submitted {self}"
-        if self.model.developing_team.filter(pk=user.pk).exists():
+        if self.model.is_on_team(user):
             return f"{user.get_username()} is on the developing team of {self.model.slug}"
         if user.pk in self.former_team():
             return (

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+
+from compliance.history_admin import HistoryAdmin
 
 from .admin import ViewOnly  # compliance.admin imports this module once ViewOnly exists
 from .models import AIModel, MonitoringReport, ReportSchedule
@@ -19,7 +20,7 @@ from .reports import run_report, trends
 
 
 @admin.register(ReportSchedule)
-class ReportScheduleAdmin(SimpleHistoryAdmin):
+class ReportScheduleAdmin(HistoryAdmin):
     list_display = ["__str__", "model", "checks", "window_days", "cadence_hours", "next_run_at",
                     "active"]  # fmt: skip
     list_filter = ["active", "model"]

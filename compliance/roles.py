@@ -7,6 +7,7 @@ API both check these permissions, so what a role may do is decided in one place.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
 
 from .choices import Role
 
@@ -14,6 +15,9 @@ GROUP_NAMES = {role: role.label for role in Role}
 
 # Roles that work in the Django admin (a service account is API only).
 STAFF_ROLES = {Role.RISK_OFFICER, Role.VALIDATOR, Role.AUDITOR, Role.DEVELOPER}
+
+# Roles that read every model's predictions, outcomes, explanations and trails.
+READ_EVERY_MODEL = {Role.RISK_OFFICER, Role.VALIDATOR, Role.AUDITOR}
 
 
 def role_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
@@ -25,6 +29,36 @@ def role_of(user: AbstractBaseUser | AnonymousUser) -> set[Role]:
 
 def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return bool(role_of(user) & set(roles))
+
+
+def outside_team(user, model) -> bool:
+    """A developer who is not on ``model``'s developing team: they may not register or edit its
+    versions, upload their artifacts or write its narrative (other roles are held to their
+    permissions). The API and the admin both ask this, so the rule is written once."""
+    return has_role(user, Role.DEVELOPER) and not model.is_on_team(user)
+
+
+def scope_reads(queryset, user, key=None, path: str = "version__model"):
+    """The rows of ``queryset`` that ``user`` may read, ``path`` leading from a row to its model.
+
+    Risk officers, validators, auditors and superusers read every model's; anyone else
+    (developers, service accounts) only those of the models whose team they are on, and a
+    service account also those its API key (``key``) covers. The API and the admin both scope
+    predictions, outcomes, explanations and trails with this, so a row outside it does not exist
+    for the reader (404).
+    """
+    from .models import AIModel
+
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser or has_role(user, *READ_EVERY_MODEL):
+        return queryset
+    mine = Q(developing_team=user)
+    if key is not None and has_role(user, Role.SERVICE):
+        if key.all_models:
+            return queryset
+        mine |= Q(pk__in=key.ai_models.values("pk"))
+    return queryset.filter(**{f"{path}__in": AIModel.objects.filter(mine).values("pk")})
 
 
 def grant_permissions(apps, role_permissions: dict[str, list[str]]) -> None:

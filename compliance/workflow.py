@@ -160,7 +160,7 @@ def submit_version(version: ModelVersion, actor, reason: str = "") -> ModelVersi
         _require(actor, "compliance.submit_modelversion", "submit a version")
         version = _locked(version)
         version.check_action("submit")
-        if not version.model.developing_team.filter(pk=actor.pk).exists():
+        if not version.model.is_on_team(actor):
             raise RuleViolation(
                 f"Developing team: only members of the developing team of {version.model.slug} "
                 "may submit its versions.",

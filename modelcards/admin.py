@@ -12,18 +12,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from compliance.admin import TeamWrites
+from compliance.history_admin import HistoryAdmin
 from compliance.models import AIModel, MonitoringReport
 
 from . import jobs
 from .documents import model_coverage
-from .models import DocumentJob, DocumentKind, IssuedDocument, ModelNarrative
+from .models import (
+    DocumentJob,
+    DocumentKind,
+    IssuedDocument,
+    ModelNarrative,
+    readable_documents,
+)
 from .monitoring import filename, render_monitoring_report
 
 
 @admin.register(ModelNarrative)
-class ModelNarrativeAdmin(SimpleHistoryAdmin):
+class ModelNarrativeAdmin(TeamWrites, HistoryAdmin):
+    team_work = "write its narrative"
     list_display = ["model", "updated_at"]
     search_fields = ["model__name", "model__slug"]
 
@@ -43,6 +51,9 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
         "size", "pages", "coverage", "issued_by", "issued_at", "event", "download",
     ]  # fmt: skip
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return readable_documents(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False  # issued by generating them, never typed in
@@ -110,7 +121,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
             "coverage": model_coverage(model),
             "today": timezone.now().date().isoformat(),
             "may_issue": may_issue,
-            "issued": IssuedDocument.objects.filter(model=model)[:20],
+            "issued": readable_documents(request.user).filter(model=model)[:20],
             "jobs": DocumentJob.objects.filter(model=model)[:10],
             "reports": MonitoringReport.objects.filter(model=model).select_related("version")[:20]
             if request.user.has_perm("compliance.view_monitoringreport")
@@ -119,6 +130,8 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
         return render(request, "admin/modelcards/model_documents.html", context)
 
     def job_view(self, request, pk):
+        if not request.user.has_perm("modelcards.view_documentjob"):
+            raise PermissionDenied  # as the API's document-job endpoint
         job = get_object_or_404(DocumentJob, pk=pk)
         context = {**self.admin_site.each_context(request), "title": str(job), "job": job}
         return render(request, "admin/modelcards/job.html", context)
@@ -137,7 +150,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
     def download_view(self, request, reference):
         if not request.user.has_perm("modelcards.view_issueddocument"):
             raise PermissionDenied
-        document = get_object_or_404(IssuedDocument, reference=reference)
+        document = get_object_or_404(readable_documents(request.user), reference=reference)
         response = HttpResponse(bytes(document.content), content_type=document.content_type)
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         return response

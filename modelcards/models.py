@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from audit.models import AppendOnlyModel, GovernanceEvent
 from compliance.models import AIModel, ModelVersion
 from compliance.names import checked
+from compliance.roles import scope_reads
 
 
 class DocumentKind(models.TextChoices):
@@ -232,3 +233,14 @@ class DocumentJob(models.Model):
         """Record progress (a single UPDATE, visible at once to whoever polls)."""
         DocumentJob.objects.filter(pk=self.pk).update(progress=progress, stage=stage)
         self.progress, self.stage = progress, stage
+
+
+def readable_documents(user, key=None) -> models.QuerySet:
+    """The issued documents ``user`` may read (``key``: the API key of the request, if any).
+
+    A prediction dossier is the trail of one prediction, so it is scoped as predictions are
+    (``compliance.roles.scope_reads``); every other document is about a model and open to
+    every reader of documents."""
+    documents = IssuedDocument.objects.all()
+    dossiers = documents.filter(kind=DocumentKind.DOSSIER)
+    return documents.exclude(kind=DocumentKind.DOSSIER) | scope_reads(dossiers, user, key, "model")

@@ -15,7 +15,7 @@ from audit import ingest, sequencer
 from audit.ledger import acknowledge_alert
 from audit.models import Alert, Checkpoint, PredictionRecord
 from audit.trail import prediction_trail
-from compliance.api.permissions import check_key_covers
+from compliance.api.permissions import check_key_covers, readable
 from compliance.api.workflow_serializers import RequiredReasonSerializer
 from compliance.choices import KeyAction
 
@@ -100,9 +100,8 @@ class ReceiptView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
     def get(self, request, event_id):
-        record = get_object_or_404(
-            PredictionRecord.objects.select_related("entry"), event_id=event_id
-        )
+        records = readable(PredictionRecord.objects.select_related("entry"), request)
+        record = get_object_or_404(records, event_id=event_id)
         proof = sequencer.receipt(record.entry)
         if proof is None:
             return Response(
@@ -155,12 +154,10 @@ class TrailView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, event_id):
-        record = get_object_or_404(
-            PredictionRecord.objects.select_related(
-                "entry", "version", "version__model", "version__created_by", "sensitive"
-            ),
-            event_id=event_id,
+        records = PredictionRecord.objects.select_related(
+            "entry", "version", "version__model", "version__created_by", "sensitive"
         )
+        record = get_object_or_404(readable(records, request), event_id=event_id)
         sensitive = request.user.has_perm("audit.view_sensitiveattributes")
         return Response(prediction_trail(record, include_sensitive=sensitive))
 

@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
 
 from compliance.models import UserAPIKey
+from compliance.roles import scope_reads
 
 
 class RolePermissions(DjangoModelPermissions):
@@ -123,6 +124,17 @@ def scoped_to_key(queryset: QuerySet, request, path: str = "slug") -> QuerySet:
     if not isinstance(key, UserAPIKey) or key.all_models:
         return queryset
     return queryset.filter(**{f"{path}__in": key.model_slugs})
+
+
+def readable(queryset: QuerySet, request, path: str = "version__model") -> QuerySet:
+    """The rows the request's user may read (:func:`compliance.roles.scope_reads`), with the
+    request's API key if it came with one."""
+    return scope_reads(queryset, request.user, api_key(request), path)
+
+
+def api_key(request) -> UserAPIKey | None:
+    """The API key the request came with (None for a session)."""
+    return request.auth if isinstance(request.auth, UserAPIKey) else None
 
 
 class KeyScopeRefused(PermissionDenied):

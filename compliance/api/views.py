@@ -4,9 +4,9 @@ from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import APIException, PermissionDenied
 
-from compliance.choices import KeyAction, Role
+from compliance.choices import KeyAction
 from compliance.models import AIModel, ModelVersion
-from compliance.roles import has_role
+from compliance.roles import outside_team
 
 from .permissions import check_key_covers, scoped_to_key
 from .serializers import AIModelSerializer, ModelVersionSerializer
@@ -80,8 +80,7 @@ class ModelVersionViewSet(
         return context
 
     def check_team(self, model: AIModel) -> None:
-        user = self.request.user
-        if has_role(user, Role.DEVELOPER) and not model.developing_team.filter(pk=user.pk).exists():
+        if outside_team(self.request.user, model):
             raise PermissionDenied(
                 f"Only members of the developing team of {model.slug} may register or edit "
                 "its versions."

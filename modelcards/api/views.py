@@ -15,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import PredictionRecord
+from compliance.api.permissions import api_key
 from compliance.choices import KeyAction
 from compliance.models import AIModel
 
 from .. import jobs
-from ..models import DocumentJob, DocumentKind, IssuedDocument
+from ..models import DocumentJob, DocumentKind, IssuedDocument, readable_documents
 
 
 class DocumentRequest(serializers.Serializer):
@@ -142,7 +143,8 @@ class DocumentDownloadView(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, reference):
-        document = get_object_or_404(IssuedDocument, reference=reference)
+        documents = readable_documents(request.user, api_key(request))
+        document = get_object_or_404(documents, reference=reference)
         response = HttpResponse(bytes(document.content), content_type=document.content_type)
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         response["X-Content-SHA256"] = document.sha256
