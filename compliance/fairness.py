@@ -318,7 +318,10 @@ def _difference_interval(rates, confidence: float) -> tuple[float, float]:
 
 def _ratio_interval(rates, confidence: float) -> tuple[float, float]:
     """Interval for the smallest min / max over ``rates`` (each a (successes, trials) pair)."""
-    z = _z(confidence, len(rates) * len(rates[0][1]))
+    k = len(rates[0][1])
+    if k < 2:
+        return 1.0, 1.0
+    z = _z(confidence, len(rates) * k)
     low, high = 1.0, 1.0
     with np.errstate(divide="ignore"):
         for successes, trials in rates:

@@ -112,3 +112,14 @@ def test_a_disparity_interval_contains_its_estimate():
     assert low <= disparity.demographic_parity_difference <= high
     low, high = disparity.intervals["demographic_parity_ratio"]
     assert low <= disparity.demographic_parity_ratio <= high
+
+
+def test_a_single_group_has_no_disparity_and_its_intervals_say_so():
+    cells = np.array([[30, 10, 50, 10]])
+
+    disparity = assess_groups(GroupCounts("g", ("g=a",), cells), OPTIONS).disparity
+
+    assert disparity.intervals["demographic_parity_difference"] == (0.0, 0.0)
+    assert disparity.intervals["equalized_odds_difference"] == (0.0, 0.0)
+    assert disparity.intervals["demographic_parity_ratio"] == (1.0, 1.0)
+    assert disparity.demographic_parity_ratio == 1.0
