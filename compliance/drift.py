@@ -10,6 +10,14 @@ Baselines are what a model version stores: numeric features as bin edges (traini
 open ends -inf/+inf, written as null in JSON since JSON has no infinity) and the training share
 of each bin plus of missing values; categorical features as category shares. Bins are
 half-open, ``[edge_i, edge_i+1)``.
+
+Deciles tie where one value holds many training rows (a mostly-zero capital gain, a constant):
+merged, they left that value sharing a bin with everything above it and an always-empty bin
+below, so rows leaving it, or piling onto it, did not move PSI. A value holding at least one
+decile's share of the training rows therefore gets a bin of its own, ``[v, nextafter(v))``,
+printed "= v", so a move off it in either direction is seen; a constant gets bins below, at
+and above it. A feature is not scored (``psi`` None, band "not scored", ``reason`` says why)
+when its window has no rows, or every training value or every window value is missing.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ EPSILON = 1e-4
 UNSEEN = "(unseen)"
 MISSING = "(missing)"
 LOWER_IS_BETTER = {"expected_calibration_error"}
+
+
+NOT_SCORED = "not scored"
 
 
 def psi_band(psi: float) -> str:
@@ -69,10 +80,20 @@ def training_baseline(
         return CategoricalBaseline(labels, tuple(shares.tolist()))
     values = values.astype(np.float64)
     present = values[~np.isnan(values)]
-    cuts = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1]))  # ties merge
-    edges = (-np.inf, *cuts.tolist(), np.inf)
+    if not len(present):  # nothing to bin: scoring says so (see population_stability_index)
+        return NumericBaseline((-np.inf, np.inf), (0.0,), 1.0)
+    edges = (-np.inf, *_cuts(present, n_bins).tolist(), np.inf)
     shares = _bin_shares(present, edges)
     return NumericBaseline(edges, tuple(shares.tolist()), float(1 - len(present) / len(values)))
+
+
+def _cuts(present: np.ndarray, n_bins: int) -> np.ndarray:
+    """Inner edges: the training quantiles (ties merge), plus ``v`` and the next float above it
+    for every value ``v`` holding at least 1 / n_bins of the rows, so it has a bin of its own."""
+    quantiles = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
+    distinct, counts = np.unique(present, return_counts=True)
+    masses = distinct[counts * n_bins >= len(present)]
+    return np.unique(np.concatenate([quantiles, masses, np.nextafter(masses, np.inf)]))
 
 
 def _bin_shares(values: np.ndarray, edges) -> np.ndarray:
@@ -93,9 +114,36 @@ class FeatureDrift(Serialisable):
     feature: str
     kind: str
     n: int
-    psi: float
+    psi: float | None  # None when the feature could not be scored; ``reason`` says why
     band: str
     bins: tuple[PsiBin, ...]
+    reason: str | None = None
+
+
+def _bin_labels(edges) -> list[str]:
+    """ "[lo, hi)" per bin; a point mass's own bin ``[v, nextafter(v))`` is "= v", and the bin
+    after it "(v, hi)"."""
+    labels = []
+    for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        if hi == np.nextafter(lo, np.inf):
+            labels.append(f"= {lo:g}")
+        elif i and lo == np.nextafter(edges[i - 1], np.inf):
+            labels.append(f"({edges[i - 1]:g}, {hi:g})")
+        else:
+            labels.append(f"[{lo:g}, {hi:g})")
+    return labels
+
+
+def _not_scored(feature: str, values, baseline) -> str | None:
+    """Why ``values`` cannot be compared with ``baseline``, or None when they can."""
+    if not len(values):
+        return "the window has no rows"
+    if isinstance(baseline, NumericBaseline):
+        if baseline.missing >= 1:
+            return f"every training value of {feature} was missing"
+        if np.isnan(values.astype(np.float64)).all():
+            return f"every value of {feature} in the window ({len(values):,} rows) was missing"
+    return None
 
 
 def population_stability_index(feature: str, values, baseline) -> FeatureDrift:
@@ -103,6 +151,9 @@ def population_stability_index(feature: str, values, baseline) -> FeatureDrift:
     if isinstance(baseline, Mapping):
         baseline = baseline_from_dict(baseline)
     values = np.asarray(values)
+    reason = _not_scored(feature, values, baseline)
+    if reason:
+        return FeatureDrift(feature, baseline.kind, len(values), None, NOT_SCORED, (), reason)
     if isinstance(baseline, NumericBaseline):
         values = values.astype(np.float64)
         missing = np.isnan(values)
@@ -110,8 +161,7 @@ def population_stability_index(feature: str, values, baseline) -> FeatureDrift:
         share_present = len(present) / max(len(values), 1)
         current = _bin_shares(present, baseline.edges) * share_present
         expected = np.asarray(baseline.proportions) * (1 - baseline.missing)
-        edges = baseline.edges
-        labels = [f"[{lo:g}, {hi:g})" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        labels = _bin_labels(baseline.edges)
         if baseline.missing or missing.any():
             labels.append(MISSING)
             current = np.append(current, missing.mean())

@@ -16,10 +16,20 @@ Groups smaller than ``min_group_size`` are labelled "insufficient data": their r
 but they are left out of the disparities and never pass or fail the four-fifths check. Without
 outcomes (``y_true=None``) only selection rates and demographic parity exist.
 
-Intervals come from a stratified (per-group) percentile bootstrap. Resampling a group's n rows
-with replacement is the same as drawing its four cell counts from multinomial(n, cell
-proportions), so each resample costs O(groups), not O(rows). Max - min statistics are biased
-upwards under resampling when groups are small, so their interval can sit above the estimate.
+A group's rates get a stratified (per-group) percentile bootstrap interval. Resampling a
+group's n rows with replacement is the same as drawing its four cell counts from multinomial(n,
+cell proportions), so each resample costs O(groups), not O(rows).
+
+The disparities do not: max - min and min / max are not smooth where two groups' rates cross,
+and a percentile bootstrap of them sits above the estimate (with no true difference it almost
+never contains 0). A difference's interval is the widest of Newcombe's hybrid score intervals
+(Newcombe 1998, method 10) for every pair of groups, Bonferroni-adjusted over the pairs: when
+every pair's interval holds, the largest pairwise difference lies between the largest lower and
+the largest upper limit, so the interval covers at least as often as its nominal level. A
+ratio's interval comes the same way from Wilson intervals for every group's rate, Bonferroni-
+adjusted over the groups: while each rate is inside its interval, min / max lies between the
+smallest lower over the largest upper limit and the smallest upper over the largest lower
+limit. tests/compliance/test_fairness_intervals.py checks the coverage by simulation.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from itertools import combinations
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -129,7 +140,7 @@ class AttributeFairness(Serialisable):
 @dataclass(frozen=True)
 class FairnessOptions(Serialisable):
     min_group_size: int = 30
-    n_bootstrap: int = 1000  # 0 skips the intervals
+    n_bootstrap: int = 1000  # resamples for the groups' intervals; 0 skips every interval
     confidence: float = 0.95
     seed: int = 0
     intersections: bool = True  # also every pair of attributes, e.g. "sex=F & age_band=25-34"
@@ -257,8 +268,8 @@ def _interval(samples: np.ndarray, confidence: float) -> list[tuple[float, float
     return [(float(lo), float(hi)) for lo, hi in zip(low, high, strict=True)]
 
 
-def _bootstrap(counts: GroupCounts, included: np.ndarray, options: FairnessOptions):
-    """Stratified bootstrap: intervals per group and for each disparity metric."""
+def _bootstrap(counts: GroupCounts, options: FairnessOptions) -> list[dict[str, tuple]]:
+    """Stratified bootstrap: an interval per group for each of its rates."""
     n = counts.cells.sum(axis=1)
     # Seeded per attribute, so adding an attribute to a report does not move the others.
     rng = np.random.default_rng([options.seed, zlib.crc32(counts.attribute.encode())])
@@ -266,12 +277,74 @@ def _bootstrap(counts: GroupCounts, included: np.ndarray, options: FairnessOptio
     boot = _rates(rng.multinomial(n, p, size=(options.n_bootstrap, len(n))))
     names = RATES if counts.outcomes_known else RATES[:1]
     per_name = {name: _interval(boot[name], options.confidence) for name in names}
-    group_ci = [{name: per_name[name][g] for name in names} for g in range(len(n))]
-    disparity_ci = {}
-    if included.any():
-        sampled = _disparities({k: v[:, included] for k, v in boot.items()}, counts.outcomes_known)
-        disparity_ci = {k: _interval(v, options.confidence)[0] for k, v in sampled.items()}
-    return group_ci, disparity_ci
+    return [{name: per_name[name][g] for name in names} for g in range(len(n))]
+
+
+def _wilson(successes: np.ndarray, trials: np.ndarray, z: float):
+    """Rate and Wilson score interval per group; (0, 1) where there are no trials."""
+    n = trials.astype(np.float64)
+    p = _divide(successes, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / shrink
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / shrink
+    low = np.where(n > 0, np.clip(centre - half, 0, 1), 0.0)
+    high = np.where(n > 0, np.clip(centre + half, 0, 1), 1.0)
+    return p, low, high
+
+
+def _z(confidence: float, comparisons: int) -> float:
+    """Normal quantile of a two-sided interval, Bonferroni-adjusted over ``comparisons``."""
+    return NormalDist().inv_cdf(1 - (1 - confidence) / (2 * comparisons))
+
+
+def _difference_interval(rates, confidence: float) -> tuple[float, float]:
+    """Interval for the largest max - min over ``rates`` (each a (successes, trials) pair)."""
+    k = len(rates[0][1])
+    if k < 2:
+        return 0.0, 0.0
+    i, j = np.triu_indices(k, 1)
+    z = _z(confidence, len(rates) * len(i))
+    low, high = 0.0, 0.0
+    for successes, trials in rates:
+        p, lo, hi = _wilson(successes, trials, z)
+        d = p[i] - p[j]
+        below = d - np.hypot(p[i] - lo[i], hi[j] - p[j])  # Newcombe's limits for p_i - p_j;
+        above = d + np.hypot(hi[i] - p[i], p[j] - lo[j])  # p_j - p_i has (-above, -below)
+        low = max(low, float(np.maximum(below, -above).max()))
+        high = max(high, float(np.maximum(above, -below).max()))
+    return low, min(high, 1.0)
+
+
+def _ratio_interval(rates, confidence: float) -> tuple[float, float]:
+    """Interval for the smallest min / max over ``rates`` (each a (successes, trials) pair)."""
+    k = len(rates[0][1])
+    if k < 2:
+        return 1.0, 1.0
+    z = _z(confidence, len(rates) * k)
+    low, high = 1.0, 1.0
+    with np.errstate(divide="ignore"):
+        for successes, trials in rates:
+            _, lo, hi = _wilson(successes, trials, z)
+            low = min(low, float(lo.min() / hi.max()))
+            high = min(high, float(hi.min() / lo.max()))
+    return low, high
+
+
+def _disparity_intervals(cells: np.ndarray, outcomes_known: bool, confidence: float):
+    """Intervals for each disparity of the groups ``cells`` (see the module docstring)."""
+    tp, fp, tn, fn = cells.T
+    selection = [(tp + fp, cells.sum(axis=1))]
+    out = {
+        "demographic_parity_difference": _difference_interval(selection, confidence),
+        "demographic_parity_ratio": _ratio_interval(selection, confidence),
+    }
+    if outcomes_known:
+        tpr, fpr = (tp, tp + fn), (fp, fp + tn)
+        out["equalized_odds_difference"] = _difference_interval([tpr, fpr], confidence)
+        out["equalized_odds_ratio"] = _ratio_interval([tpr, fpr], confidence)
+        out["equal_opportunity_difference"] = _difference_interval([tpr], confidence)
+    return out
 
 
 def _four_fifths(counts: GroupCounts, included: np.ndarray) -> tuple[ImpactRatio, ...]:
@@ -294,7 +367,7 @@ def _four_fifths(counts: GroupCounts, included: np.ndarray) -> tuple[ImpactRatio
 
 
 def assess_groups(counts: GroupCounts, options: FairnessOptions | None = None) -> AttributeFairness:
-    """Per-group metrics, disparities, four-fifths check and bootstrap intervals."""
+    """Per-group metrics, disparities, four-fifths check and their intervals."""
     options = options or FairnessOptions()
     cells, known = counts.cells, counts.outcomes_known
     included = cells.sum(axis=1) >= options.min_group_size
@@ -304,7 +377,9 @@ def assess_groups(counts: GroupCounts, options: FairnessOptions | None = None) -
         point = _disparities({k: v[included] for k, v in rates.items()}, known)
     group_ci, disparity_ci = [{} for _ in counts.labels], {}
     if options.n_bootstrap:
-        group_ci, disparity_ci = _bootstrap(counts, included, options)
+        group_ci = _bootstrap(counts, options)
+    if options.n_bootstrap and included.any():
+        disparity_ci = _disparity_intervals(cells[included], known, options.confidence)
     groups = tuple(
         _group(label, cells[g], rates, g, known, "ok" if included[g] else INSUFFICIENT, group_ci[g])
         for g, label in enumerate(counts.labels)

@@ -137,6 +137,11 @@ def compute(
         if not baselines:
             results.notes.append("The version has no drift baselines.")
         results.drift = [d.to_dict() for d in drift.feature_drift(current, baselines)]
+        results.notes += [
+            f"Drift of {d['feature']} not scored: {d['reason']}."
+            for d in results.drift
+            if d["reason"]
+        ]
     if "performance" in checks and cube.with_outcomes:
         _, score, selected, truth = monitoring.scored_outcomes(
             ids, start, end, model.favourable_value

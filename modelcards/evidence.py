@@ -531,6 +531,7 @@ def drift_facts(
                     "band": r["band"],
                     "n": r["n"],
                     "bins": r["bins"],
+                    "reason": r["reason"],
                 }
                 for r in results
             ],
@@ -1075,6 +1076,7 @@ def report_facts(report: MonitoringReport) -> dict[str, Any]:
             "approval": (results.get("approval_rate") or {}).get("changes") or None,
             "drift": [
                 {k: d[k] for k in ("feature", "kind", "n", "psi", "band", "bins")}
+                | {"reason": d.get("reason")}  # reports stored before it have none
                 for d in results.get("drift") or []
             ],
             "performance": results.get("performance"),

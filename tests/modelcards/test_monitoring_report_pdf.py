@@ -82,6 +82,17 @@ def test_it_prints_the_numbers_of_the_report(text, world):
     assert f"{accuracy:.4f}" in text
 
 
+def test_it_says_how_its_intervals_are_made(text, world):
+    assert (
+        "A group's interval is a 95% stratified bootstrap interval; a disparity's is the widest "
+        "of the 95% Newcombe intervals for every pair of groups, Bonferroni-adjusted over the "
+        "pairs." in text
+    )
+    disparity = world.reports[-1].results["fairness"]["attributes"][0]["disparity"]
+    low, high = disparity["intervals"]["demographic_parity_difference"]
+    assert f"(95% interval {low:.3f} to {high:.3f})" in text
+
+
 def test_the_charts_have_confidence_bars_the_four_fifths_line_and_the_trend(text):
     assert "Selection rate by sex" in text and "four-fifths of highest" in text
     assert "Population stability index against the training baseline" in text
