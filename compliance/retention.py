@@ -34,7 +34,7 @@ from audit.models import (
     SubjectKey,
 )
 from audit.personal import destroy, subject_digest
-from audit.purging import add_months, refusal
+from audit.purging import SealTimes, add_months, refusal
 
 from .models import AIModel, LegalHold
 
@@ -282,8 +282,7 @@ def _apply_here(event: GovernanceEvent) -> int:
     model = AIModel.objects.filter(slug=payload["model"]).first()
     if model is None:
         raise PurgeRefused(f"the purge names no model ({payload['model']})")
-    seal = sequencer.seal_time
-    purge_sealed = seal(event.entry)
+    purge_sealed = sequencer.seal_time(event.entry)
     held_models = LegalHold.objects.active().filter(model=model).exists()
     held_subjects = set(
         LegalHold.objects.active().filter(subject__isnull=False).values_list("subject", flat=True)
@@ -296,13 +295,19 @@ def _apply_here(event: GovernanceEvent) -> int:
         .select_related("leaf", "prediction__version", "outcome__prediction__version")
         .order_by("leaf__index")
     )
+    # When each listed leaf was first sealed, from one read of the checkpoints covering them
+    # (the verifier's SealTimes), not two queries per entry.
+    first = min((entry.leaf.index for entry in entries), default=0)
+    sealed = SealTimes(
+        Checkpoint.objects.filter(tree_size__gt=first).values_list("tree_size", "issued_at")
+    )
     for entry in entries:
         prediction = getattr(entry, "prediction", None) or getattr(
             getattr(entry, "outcome", None), "prediction", None
         )
         why = refusal(
             leaf=entry.leaf.index,
-            entry_sealed=seal(entry),
+            entry_sealed=sealed.of(entry.leaf.index),
             purge_sealed=purge_sealed,
             retention_months=model.retention_months,
             held=held_models,
