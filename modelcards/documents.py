@@ -69,6 +69,11 @@ def _version(e: Evidence) -> dict[str, Any]:
     return e.get("version") or {}
 
 
+def _version_deployments(e: Evidence) -> list[dict[str, Any]]:
+    label = _version(e).get("label")
+    return [d for d in _workflow(e).get("deployments", []) if d["version"] == label]
+
+
 def _narrative(name: str) -> Callable[[Evidence], bool]:
     return lambda e: bool(e["narrative"]["text"][name])
 
@@ -104,6 +109,9 @@ REQUIREMENTS: dict[str, Requirement] = {
                     "inventory", lambda e: bool(e["model"]["developing_team"])),
         Requirement("version.registered", "A registered model version", "No model version "
                     "registered as of {as_of}", lambda e: bool(e.get("version"))),
+        Requirement("version.commit", "Code commit of the version", "The version's code commit "
+                    "is not a commit hash (7 to 40 hexadecimal characters)",
+                    lambda e: bool(_version(e).get("code_commit_is_hash"))),
         Requirement("version.metrics", "Evaluation metrics in the version bundle", "No "
                     "evaluation metrics in the version bundle",
                     lambda e: bool(_version(e).get("evaluation_metrics"))),
@@ -171,8 +179,13 @@ REQUIREMENTS: dict[str, Requirement] = {
         Requirement("workflow.revalidation", "Date of the next revalidation", "No revalidation "
                     "date on file: version {version} has no current approval",
                     lambda e: bool(_version(e).get("approval_expires_at"))),
-        Requirement("workflow.deployment", "Deployment record", "No deployment of the model on "
-                    "file as of {as_of}", lambda e: bool(_workflow(e).get("deployments"))),
+        Requirement("workflow.deployment", "Deployment record of the version", "No deployment "
+                    "of version {version} on file as of {as_of}",
+                    lambda e: any(d["version"] == _version(e).get("label")
+                                  for d in _workflow(e).get("deployments", []))),
+        Requirement("workflow.approved_before_deployment", "Approved before each deployment",
+                    "Version {version} was deployed without an approval in force",
+                    lambda e: all(d["approved_then"] for d in _version_deployments(e))),
         Requirement("workflow.oversight", "Human oversight records (Art. 14)", "No human "
                     "oversight (override, reversal, confirmation or stop) recorded for this model "
                     "as of {as_of}",
@@ -217,7 +230,8 @@ SPECS: dict[str, Spec] = {
             "analytics.importance", "ledger.logging", "ledger.checkpoint", "ledger.outcomes",
             "analytics.groups", "analytics.drift", "monitoring.schedule", "monitoring.fairness",
             "monitoring.drift", "monitoring.performance", "workflow.review", "workflow.approval",
-            "workflow.deployment", "workflow.revalidation",
+            "workflow.deployment", "workflow.approved_before_deployment", "workflow.revalidation",
+            "version.commit",
         )),
         Spec(DocumentKind.VALIDATION, "Model Validation Report", "validation.html.j2", SR117,
              "VAL", (
@@ -231,6 +245,7 @@ SPECS: dict[str, Spec] = {
             "inventory.purpose", "inventory.users", "inventory.owner", "version.registered",
             _N + "architecture", _N + "instructions_for_use", _N + "methodology",
             _N + "data_provenance", _N + "human_oversight", _N + "predetermined_changes",
+            "version.commit", "workflow.deployment", "workflow.approved_before_deployment",
             "version.metrics", "analytics.groups", "workflow.review", _N + "cybersecurity",
             _N + "limitations", "version.schema", "ledger.logging", "ledger.checkpoint",
             "ledger.verification", "workflow.oversight", _N + "risk_management",

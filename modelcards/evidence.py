@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from audit.models import (
     GovernanceEvent,
     OutcomeRecord,
     PredictionRecord,
+    SubjectKey,
     VerificationRun,
 )
 from compliance import drift, fairness
@@ -72,6 +74,8 @@ ANALYSIS_LIMIT = 200_000
 PAYLOAD_LIMIT = 20_000  # decisions whose logged inputs and explanations are parsed
 EVENTS_LIMIT = 500  # governance events listed in a document (all are in the evidence pack)
 MIN_GROUP_SIZE = 30
+# A git commit: its hash in hexadecimal, abbreviated (at least 7 characters) or full (40).
+COMMIT = re.compile(r"[0-9a-fA-F]{7,40}")
 
 
 class EvidenceError(Exception):
@@ -169,6 +173,7 @@ def model_facts(model: AIModel, cutoff: dt.datetime, people: People) -> dict[str
         "sensitive_attributes": list(h.sensitive_attributes or []),
         "favourable_label": h.favourable_label,
         "favourable_value": h.favourable_value,
+        "retention_months": h.retention_months,
         "registered_at": iso(h.created_at),
         "record_changed_at": iso(h.history_date),
     }
@@ -229,8 +234,14 @@ def version_facts(h, people: People) -> dict[str, Any]:
         "training_date_to": iso(h.training_date_to),
         "feature_pipeline_version": h.feature_pipeline_version,
         "code_commit": h.code_commit,
+        "code_commit_is_hash": bool(COMMIT.fullmatch(h.code_commit or "")),
         "configuration": flat_items(h.configuration or {}),
-        "evaluation_metrics": flat_items(h.evaluation_metrics or {}),
+        # A bundle's evaluation may record its size beside its measures ("test_rows"): the
+        # size is printed as such, never in the list of metrics.
+        "evaluation_metrics": [
+            [k, v] for k, v in flat_items(h.evaluation_metrics or {}) if not k.endswith("_rows")
+        ],
+        "evaluation_rows": (h.evaluation_metrics or {}).get("test_rows"),
         "input_features": input_features(h.input_schema or {}),
         "baseline_features": sorted((baselines.get("features") or {}).keys()),
         "baseline_score": "score" in baselines,
@@ -371,7 +382,72 @@ def ledger_facts(model: AIModel, version_id: int | None, cutoff: dt.datetime) ->
         first=Min("received_at")
     )
     facts["oldest_entry"] = iso(oldest["first"])
+    facts["retention"] = retention_facts(model, cutoff)
     return facts
+
+
+def retention_facts(model: AIModel, cutoff: dt.datetime) -> dict[str, Any]:
+    """What of the model's ledger payloads has been dropped and what is held, before ``cutoff``,
+    read from the governance events that recorded each step (``compliance.retention``): the
+    purges with their leaf ranges, the legal holds on the model or on a data subject it
+    decided about, and the erasures of such subjects (counts only, never who).
+    """
+    events = GovernanceEvent.objects.filter(occurred_at__lt=cutoff).order_by("occurred_at", "pk")
+    purges = [
+        {
+            "at": iso(at),
+            "sealed_before": after.get("sealed_before"),
+            "retention_months": after.get("retention_months"),
+            "predictions": after.get("predictions", 0),
+            "outcomes": after.get("outcomes", 0),
+            "leaf_ranges": after.get("leaf_ranges") or [],
+        }
+        for at, after in events.filter(model=model, event_type="ledger.purged").values_list(
+            "occurred_at", "after"
+        )
+    ]
+    # Holds on a data subject and erasures name no model: the subject is one of this model's
+    # if it decided about them.
+    rows = [
+        (t, at, actor, object_id, (before or after or {}).get("subject"), after, reason)
+        for t, at, actor, object_id, before, after, reason in events.filter(
+            Q(model=model, event_type__startswith="legal_hold.")
+            | Q(model=None, event_type__startswith="legal_hold.")
+            | Q(event_type="subject.erased")
+        ).values_list(
+            "event_type", "occurred_at", "actor_name", "object_id", "before", "after", "reason"
+        )
+    ]
+    named = {row[4] for row in rows} - {None}
+    ours = {
+        str(r)
+        for r in SubjectKey.objects.filter(reference__in=named, predictions__version__model=model)
+        .values_list("reference", flat=True)
+        .distinct()
+    }
+    holds: dict[str, dict[str, Any]] = {}
+    erased = []
+    for t, at, actor, object_id, subject, after, reason in rows:
+        if subject is not None and subject not in ours:
+            continue
+        if t == "subject.erased":
+            erased.append(after.get("predictions", 0))
+        elif t == "legal_hold.placed":
+            on = "a data subject" if subject else "the model"
+            holds[object_id] = {
+                "on": on, "placed_at": iso(at), "placed_by": actor, "reason": reason,
+                "released_at": None,
+            }  # fmt: skip
+        elif object_id in holds:
+            holds[object_id]["released_at"] = iso(at)
+    return {
+        "purges": purges,
+        "purged_predictions": sum(p["predictions"] for p in purges),
+        "purged_outcomes": sum(p["outcomes"] for p in purges),
+        "holds": list(holds.values()),
+        "erasures": len(erased),
+        "erased_predictions": sum(erased),
+    }
 
 
 # ---------------------------------------------------------------------------- analytics
@@ -429,8 +505,11 @@ def decisions(version_id: int, favourable_value: Any, cutoff: dt.datetime) -> De
     )
 
 
-def fairness_facts(data: Decisions, attributes: list[str]) -> dict[str, Any] | None:
-    """Per-group rates over logged decisions (and, where outcomes arrived, error rates)."""
+def fairness_facts(
+    data: Decisions, attributes: list[str], min_group: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Per-group rates over logged decisions (and, where outcomes arrived, error rates), with
+    the minimum group size ``min_group`` (see ``governing_group_size``)."""
     if not attributes:
         return None
     complete = np.array(
@@ -442,27 +521,25 @@ def fairness_facts(data: Decisions, attributes: list[str]) -> dict[str, Any] | N
         a: np.array([str(s[a]) for s, keep in zip(data.sensitive, complete, strict=True) if keep])
         for a in attributes
     }
-    options = fairness.FairnessOptions(
-        min_group_size=MIN_GROUP_SIZE, n_bootstrap=500, intersections=False
-    )
+    size = min_group["size"]
+    options = fairness.FairnessOptions(min_group_size=size, n_bootstrap=500, intersections=False)
     selection = fairness.fairness_report(None, data.decision[complete], columns, options)
     known = complete & ~np.isnan(data.truth)
     errors = None
-    if known.sum() >= MIN_GROUP_SIZE:
+    if known.sum() >= size:
         kept = known[complete]
         errors = fairness.fairness_report(
             data.truth[known].astype(np.int64),
             data.decision[known],
             {a: v[kept] for a, v in columns.items()},
-            fairness.FairnessOptions(
-                min_group_size=MIN_GROUP_SIZE, n_bootstrap=0, intersections=False
-            ),
+            fairness.FairnessOptions(min_group_size=size, n_bootstrap=0, intersections=False),
         )
     return {
         "decisions": int(complete.sum()),
         "without_attributes": int((~complete).sum()),
         "with_outcome": int(known.sum()),
-        "min_group_size": MIN_GROUP_SIZE,
+        "min_group_size": size,
+        "min_group_source": min_group["source"],
         "overall_selection_rate": selection.overall.selection_rate,
         "selection": group_rows(selection.to_dict()),
         "errors": group_rows(errors.to_dict()) if errors else None,
@@ -639,7 +716,24 @@ def _artifact_importance(
     }
 
 
-def analytics(model: dict[str, Any], version: dict[str, Any], baselines: dict[str, Any], cutoff):
+def governing_group_size(monitoring: dict[str, Any]) -> dict[str, Any]:
+    """The minimum group size a document judges groups by: its active schedules' (the largest,
+    if they differ), so a document never counts a group its monitoring calls too small; the
+    default only where no schedule is active."""
+    active = monitoring["active"]
+    if not active:
+        return {"size": MIN_GROUP_SIZE, "source": "the default: no monitoring schedule is active"}
+    chosen = max(active, key=lambda s: s["min_group_size"])
+    return {"size": chosen["min_group_size"], "source": f"the schedule “{chosen['name']}”"}
+
+
+def analytics(
+    model: dict[str, Any],
+    version: dict[str, Any],
+    baselines: dict[str, Any],
+    cutoff: dt.datetime,
+    min_group: dict[str, Any],
+):
     data = decisions(version["id"], model["favourable_value"], cutoff)
     payloads = _payloads(version["id"], cutoff) if data is not None else []
     importance = importance_from_explanations(payloads) or importance_from_artifact(version)
@@ -655,7 +749,7 @@ def analytics(model: dict[str, Any], version: dict[str, Any], baselines: dict[st
             "limit": ANALYSIS_LIMIT,
             "payload_limit": PAYLOAD_LIMIT,
         },  # fmt: skip
-        "fairness": fairness_facts(data, model["sensitive_attributes"]),
+        "fairness": fairness_facts(data, model["sensitive_attributes"], min_group),
         "performance": performance_facts(data, metrics),
         "drift": drift_facts(data, payloads, baselines),
         "importance": importance,
@@ -758,6 +852,7 @@ def workflow_facts(
         facts["deployments"].append(
             {
                 "version": d.version.label,
+                "approved_then": approval_in_force(d.version_id, d.deployed_at),
                 "environment": d.environment,
                 "role": d.role,
                 "deployed_by": people(d.deployed_by_id),
@@ -776,6 +871,17 @@ def workflow_facts(
     facts["independence"] = independence(model, version, facts["reviews"], former)
     facts["oversight"] = oversight_facts(model, cutoff)
     return facts
+
+
+def approval_in_force(version_id: int, moment: dt.datetime) -> bool:
+    """Whether the version's record, as it stood at ``moment``, held an approval in force."""
+    h = latest_history(ModelVersion.history, moment + dt.timedelta(microseconds=1), id=version_id)
+    return bool(
+        h is not None
+        and h.approved_at is not None
+        and h.approved_at <= moment
+        and (h.approval_expires_at is None or h.approval_expires_at > moment)
+    )
 
 
 def independence(
@@ -1215,8 +1321,18 @@ def gather(model: AIModel, as_of: dt.date, version_label: str | None = None) -> 
         "narrative": narrative_facts(model, cutoff),
         "ledger": ledger_facts(model, version["id"] if version else None, cutoff),
         "events": governance_events(model, cutoff),
-        "analytics": analytics(facts, version, chosen.baselines or {}, cutoff) if version else None,
         "workflow": workflow_facts(facts, version, cutoff, people),
         "monitoring": monitoring_facts(model, facts, version, cutoff, people),
     }
+    evidence["analytics"] = (
+        analytics(
+            facts,
+            version,
+            chosen.baselines or {},
+            cutoff,
+            governing_group_size(evidence["monitoring"]),
+        )  # fmt: skip
+        if version
+        else None
+    )
     return plain(evidence)

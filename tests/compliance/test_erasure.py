@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -9,10 +10,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from audit.models import GovernanceEvent, PredictionRecord, SensitiveAttributes, SubjectKey
 from audit.personal import ERASED, subject_digest
 from audit.sequencer import seal_all
+from compliance.retention import place_legal_hold, release_legal_hold
+from modelcards.evidence import retention_facts
 from tests.audit.conftest import EMAIL, committed, personal_prediction
 
 pytestmark = committed
@@ -127,3 +131,19 @@ def test_a_subject_under_legal_hold_is_not_erased(logged, risk_officer, target):
         erase(risk_officer)
     assert SubjectKey.objects.filter(key__isnull=True).count() == 0
     assert not GovernanceEvent.objects.filter(event_type="subject.erased").exists()
+
+
+def test_the_documents_count_the_erasures_of_a_models_subjects_and_their_holds(
+    logged, risk_officer, ai_model
+):
+    """What the documents' retention table prints (``modelcards.evidence.retention_facts``):
+    counts of the model's erased subjects and the holds on them, never who."""
+    key = SubjectKey.objects.get(subject_digest=subject_digest("customer-0815"))
+    hold = place_legal_hold(reason="Dispute 12.", actor=risk_officer, subject=key)
+    release_legal_hold(hold, reason="Settled.", actor=risk_officer)
+    erase(risk_officer, "customer-4711")
+    facts = retention_facts(ai_model, timezone.now() + dt.timedelta(seconds=1))
+    assert (facts["erasures"], facts["erased_predictions"]) == (1, 2)
+    assert [(h["on"], h["reason"]) for h in facts["holds"]] == [("a data subject", "Dispute 12.")]
+    assert all(h["released_at"] for h in facts["holds"])
+    assert str(key.reference) not in json.dumps(facts)

@@ -73,7 +73,7 @@ def test_annex_iv_prints_each_missing_point_as_a_gap(annex4):
     assert "GAP No fairness report on file for version 1.0.0 as of 2026-06-30" in annex4
     assert "GAP No active monitoring schedule on file as of 2026-06-30" in annex4
     assert "GAP No human oversight (override, reversal, confirmation or stop) recorded" in annex4
-    assert "No deployment recorded as of 2026-06-30" in annex4
+    assert "GAP No deployment of version 1.0.0 on file as of 2026-06-30" in annex4
 
 
 def test_the_model_card_has_the_sections_of_mitchell_et_al(world):
