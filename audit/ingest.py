@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import os
 import uuid
 from collections.abc import Sequence
@@ -135,11 +136,8 @@ def violation(error: jsonschema.ValidationError) -> str:
     >>> violation(error)
     'inputs.name: breaks maxLength 5'
     """
-    declared = {
-        part
-        for before, part in zip(error.absolute_schema_path, list(error.absolute_schema_path)[1:])
-        if before == "properties"
-    }
+    steps = list(error.absolute_schema_path)
+    declared = {part for before, part in itertools.pairwise(steps) if before == "properties"}
     path = path_text(
         (
             "inputs",

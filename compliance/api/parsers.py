@@ -146,8 +146,7 @@ def _refusal(entries) -> UnstorableBody:
         fields = merged[()]
         return UnstorableBody(
             {
-                "detail": f"The body holds what cannot be stored faithfully: "
-                f"{', '.join(fields)}.",
+                "detail": f"The body holds what cannot be stored faithfully: {', '.join(fields)}.",
                 "errors": fields,
             }
         )
