@@ -55,11 +55,12 @@ def refused_item(response, index: int) -> dict[str, str]:
     return entry["errors"]
 
 
-def refused_fields(response) -> dict[str, str]:
+def refused_fields(response) -> dict[str, list[str]]:
+    """The field errors of a refused object body (by field, as the serializers give them)."""
     assert response.status_code == 400, response.content
     body = response.json()
-    assert isinstance(body["detail"], str)
-    return body["errors"]
+    assert isinstance(body.pop("detail"), str)
+    return body
 
 
 def named(fields: dict[str, str], field: str) -> bool:
