@@ -1,13 +1,19 @@
 """Fuzz the API against its own OpenAPI schema with schemathesis.
 
 Run by .ci/run with the Python of .ci/.venv (schemathesis and hypothesis pinned in
-.ci/requirements.txt, apart from the project's dependencies). It migrates a throwaway SQLite
-database, seeds a risk officer and a service account with API keys, serves the project with
-gunicorn and production settings, and lets schemathesis send valid and invalid requests to every
-operation as the risk officer, then to ingest as the service account (a risk officer may not
-log): no answer may be a 500, every status must be documented, every body must match the schema.
+.ci/requirements.txt, apart from the project's dependencies). It migrates a throwaway database
+(SQLite, or with ``--database-url`` a PostgreSQL database it drops and creates afresh: CI runs
+both, since NUL characters fail only on PostgreSQL), seeds a risk officer and a service account
+with API keys, serves the project with gunicorn and production settings, and lets schemathesis
+send valid and invalid requests to every operation as the risk officer, then to ingest as the
+service account (a risk officer may not log): no answer may be a 500, every status must be
+documented, every body must match the schema.
+Besides what the schema allows, ``.ci/fuzz_hooks.py`` sends NUL characters, lone surrogates,
+integers beyond ±2**53 and deep nesting in bodies, query strings and paths.
 
-    .ci/.venv/bin/python .ci/fuzz.py [--max-examples N] [--seed N]
+    .ci/.venv/bin/python .ci/fuzz.py [--max-examples N] [--seed N] [--database-url URL]
+
+``--database-url`` defaults to ``FUZZ_DATABASE_URL``; unset, the run uses SQLite.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+HOOKS = Path(__file__).resolve().parent / "fuzz_hooks.py"
 # (user, role, which operations: a regular expression over paths, or None for all)
 PERSONAS = [
     ("fuzz-officer", "risk_officer", None),
@@ -37,6 +44,14 @@ CHECKS = [
     "content_type_conformance",
     "response_schema_conformance",
 ]
+# Drops and creates the database named by DATABASE_URL (through the server's maintenance db).
+FRESH_DATABASE = (
+    "import os, psycopg, urllib.parse as u;"
+    "url = u.urlsplit(os.environ['DATABASE_URL']); name = url.path.lstrip('/');"
+    "c = psycopg.connect(u.urlunsplit(url._replace(path='/postgres')), autocommit=True);"
+    "c.execute(f'DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)');"
+    "c.execute(f'CREATE DATABASE \"{name}\"')"
+)
 NEW_SIGNING_KEY = (
     "from cryptography.hazmat.primitives import serialization as s;"
     "from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey as K;"
@@ -76,6 +91,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=25, help="per operation")
     parser.add_argument("--seed", type=int, default=None, help="reproduce an earlier run")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("FUZZ_DATABASE_URL"),
+        help="a PostgreSQL database to drop, create and fuzz against (default: SQLite)",
+    )
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="attest-fuzz-") as data_dir:
@@ -88,6 +108,10 @@ def main() -> int:
             ATTEST_DATA_DIR=data_dir,
             LOG_LEVEL="ERROR",
         )
+        if options.database_url:
+            env["DATABASE_URL"] = options.database_url
+            project("-c", FRESH_DATABASE, env=env)
+        print(f"fuzz: on {'PostgreSQL' if options.database_url else 'SQLite'}", flush=True)
         env["LEDGER_SIGNING_KEY"] = project("-c", NEW_SIGNING_KEY, env=env)
         project("manage.py", "migrate", "-v0", env=env)
         keys = {}
@@ -136,7 +160,8 @@ def main() -> int:
                     command += ["--include-path-regex", paths]
                 if options.seed is not None:
                     command += ["--seed", str(options.seed)]
-                returncode |= subprocess.run(command, cwd=data_dir).returncode
+                hooks = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+                returncode |= subprocess.run(command, cwd=data_dir, env=hooks).returncode
             if returncode != 0:  # the server's side of the failures (tracebacks of 500s)
                 print("fuzz: the server's log ends:", *server_log.read_text().splitlines()[-60:])
             return returncode

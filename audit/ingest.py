@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import math
+import itertools
 import os
 import uuid
 from collections.abc import Sequence
@@ -29,7 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from audit.canonical import canonical_json, prepare, sha256_hex
+from audit.canonical import canonical_json, path_text, prepare, refusals, sha256_hex
 from compliance.models import AIModel, Deployment, ModelVersion
 
 from . import rawsql
@@ -98,10 +98,12 @@ _validators: dict[str, tuple[Any, Any]] = {}
 
 
 def schema_errors(version: ModelVersion, inputs: Any) -> list[str]:
-    """What is wrong with ``inputs`` under the version's input schema (at most five messages).
+    """What is wrong with ``inputs`` under the version's input schema (at most five
+    :func:`violation` messages, which never quote a value).
 
     The Rust validator answers "valid?" in about a microsecond; only invalid inputs pay for
-    the reference implementation's readable messages. Validators are kept per schema hash.
+    the reference implementation's errors, which say where and which rule. Validators are
+    kept per schema hash.
     """
     pair = _validators.get(version.input_schema_sha256)
     if pair is None:
@@ -116,7 +118,38 @@ def schema_errors(version: ModelVersion, inputs: Any) -> list[str]:
     fast, readable = pair
     if fast.is_valid(inputs):
         return []
-    return sorted(error.message for error in readable.iter_errors(inputs))[:5]
+    return sorted({violation(error) for error in readable.iter_errors(inputs)})[:5]
+
+
+def violation(error: jsonschema.ValidationError) -> str:
+    """``error`` as the ledger records it: the field's path and the rule it breaks (the
+    schema's keyword and limit), never the value.
+
+    jsonschema's own message quotes the value ("'Jane Q. Public' is too long"), and the
+    entry is signed and kept for years: a personal field's plaintext would outlive the
+    subject's erasure there. The path names only keys the schema declares (under
+    ``properties``) and array indexes; any other key is shown as ``*``, since a key the
+    sender made up may be data too.
+
+    >>> schema = {"properties": {"name": {"type": "string", "maxLength": 5}}}
+    >>> error = next(jsonschema.Draft202012Validator(schema).iter_errors({"name": "Jane Doe"}))
+    >>> violation(error)
+    'inputs.name: breaks maxLength 5'
+    """
+    steps = list(error.absolute_schema_path)
+    declared = {part for before, part in itertools.pairwise(steps) if before == "properties"}
+    path = path_text(
+        (
+            "inputs",
+            *(p if isinstance(p, int) or p in declared else "*" for p in error.absolute_path),
+        )
+    )
+    if error.validator is None:  # the schema ``false``: nothing is allowed there
+        return f"{path}: not allowed by the schema"
+    limit = canonical_json(error.validator_value).decode()
+    if len(limit) > 80:
+        limit = limit[:77] + "..."
+    return f"{path}: breaks {error.validator} {limit}"
 
 
 def uuid_text(value: Any) -> str | None:
@@ -141,15 +174,11 @@ def _timestamp(value: Any) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
-def _finite(value: Any) -> bool:
-    """No NaN or infinity anywhere (the parser refuses them; Python callers might not)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
-    return True
+def _refused(item: Any, errors: dict[str, str]) -> None:
+    """Name in ``errors`` each place of ``item`` that canonical JSON refuses (the API's parser
+    refuses them first; Python callers might not)."""
+    for path, reason in refusals(item):
+        errors.setdefault(path_text(path), f"Refused: {reason}.")
 
 
 # ---------------------------------------------------------------------------- predictions
@@ -200,8 +229,8 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
     if environment not in ENVIRONMENTS:
         errors["context"] = f"environment must be one of {', '.join(Environment.values)}."
     ready = prepare(item)  # walked once here; the entry's payload reuses its parts
-    if ready is None and not _finite(item):
-        errors["item"] = "NaN and infinity are not JSON numbers."
+    if ready is None:
+        _refused(item, errors)
     subject_id = item.get("subject_id")
     if subject_id is not None and (not isinstance(subject_id, str) or not subject_id):
         errors["subject_id"] = "Must be a non-empty string: the data subject's id."
@@ -541,8 +570,7 @@ def _check_outcome(item: Any) -> dict[str, str]:
         errors["observed_at"] = "Required: an ISO 8601 timestamp with a time zone."
     if item.get("corrects") is not None and uuid_text(item["corrects"]) is None:
         errors["corrects"] = "Must be the outcome id of the outcome this one corrects."
-    if not _finite(item):
-        errors["item"] = "NaN and infinity are not JSON numbers."
+    _refused(item, errors)
     return errors
 
 

@@ -1,6 +1,7 @@
 """Answers that must hold whatever the view does: a request too large is refused before it is
-read (413), a database outage is a 503, never a 500; API answers carry a content security
-policy that allows nothing (they are data, not pages)."""
+read (413), a NUL character anywhere in the URL or a form is a 400, a database outage is a
+503, never a 500; API answers carry a content security policy that allows nothing (they are
+data, not pages)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,43 @@ class RequestSizeLimit:
                 },
                 status=413,
             )
+        return None
+
+
+class RefuseNulCharacters:
+    """Refuses a request whose path, query string or form fields hold a NUL character with a
+    400 naming where, before any view or query sees it.
+
+    PostgreSQL keeps NUL in neither text nor jsonb, so a NUL that reached a query was a
+    ``DataError`` (a 500) on PostgreSQL while SQLite stored it: refused here on both alike,
+    for every endpoint and the admin. JSON bodies are the API parser's to check
+    (``compliance.api.parsers``): it names the item and field. Form bodies are checked outside
+    ``/api/`` only, where Django reads them anyway (CSRF) and the API's parser does not.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        where = self.nul_in(request)
+        if where is not None:
+            return JsonResponse(
+                {"detail": f"The {where} holds a NUL character (U+0000), which is refused."},
+                status=400,
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def nul_in(request: HttpRequest) -> str | None:
+        if "\x00" in request.path:
+            return "URL path"
+        sources = [("query string parameter", request.GET)]
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            sources.append(("form field", request.POST))
+        for kind, fields in sources:
+            for name, values in fields.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    return f"{kind} {name.replace(chr(0), '?')!r}"
         return None
 
 

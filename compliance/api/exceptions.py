@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from compliance.api.parsers import UnstorableBody
 from compliance.api.permissions import KeyScopeRefused
 from compliance.models import (
     FrozenBundleError,
@@ -31,6 +32,8 @@ WORKFLOW_STATUS = (
 def exception_handler(exc, context):
     if isinstance(exc, KeyScopeRefused):
         return Response(exc.body, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, UnstorableBody):
+        return Response(exc.body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, WorkflowError):
         body = {"detail": str(exc), "rule": exc.rule}
         if isinstance(exc, IllegalTransition):
