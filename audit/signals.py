@@ -31,9 +31,13 @@ def record_history(sender, history_instance, **kwargs) -> None:
         }
     else:
         fields, m2m = history_fields(type(instance))
-        audited = [*(f.name for f in fields), *m2m]
-        for change in history_instance.diff_against(previous, included_fields=audited).changes:
-            before[change.field], after[change.field] = change.old, change.new
+        for f in fields:  # diff_against() would skip the fields only the workflow sets
+            old, new = getattr(previous, f.attname), getattr(history_instance, f.attname)
+            if old != new:
+                before[f.name], after[f.name] = old, new
+        if m2m:
+            for change in history_instance.diff_against(previous, included_fields=m2m).changes:
+                before[change.field], after[change.field] = change.old, change.new
         if not before and action == "changed":
             return  # saved without a change
     model = (

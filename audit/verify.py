@@ -687,8 +687,6 @@ def verify_directory(
             verified.append(cp.size)
         if projections and (directory / PROJECTIONS).is_dir():  # 6
             compared = _check_projections(directory, progress)
-        elif projections:
-            warnings.append(f"the export holds no {PROJECTIONS}/: the projections were not checked")
     except (_Unusable, OSError) as exc:
         if isinstance(exc, OSError):
             exc = f"cannot read {exc.filename}: {exc.strerror}"
@@ -703,6 +701,8 @@ def verify_directory(
     covered = latest.size if latest else 0
     if covered < entries:
         warnings.append(f"entries {covered} to {entries - 1} are covered by no signed checkpoint")
+    if projections and compared is None:
+        warnings.append(f"the export holds no {PROJECTIONS}/: the projections were not checked")
     lines = [
         f"verified {entries:,} entries, {len(own)} signed checkpoints in the export"
         + (f" and {len(kept)} kept checkpoints" if kept else ""),
