@@ -3,6 +3,9 @@
 * The application's role (web servers, workers, commands): SELECT and INSERT on the ledger's
   entries and projections, SELECT only on what the sequencer writes, read and write on the
   mutable governance tables; a payload is dropped only through ``attest_purge`` (EXECUTE).
+  Sensitive attributes are committed by a salted digest, never rewritten: SELECT, INSERT and
+  the DELETE that erasure and purges need. (A mutable governance table's rows are guarded by
+  the projections pass of ``verify_ledger``, which names any change without its event.)
 * The sequencer's role (``run_sequencer`` connects as it): reads the ledger, writes only its
   state, the leaves, the tree, the checkpoints and the per-day volumes it counts as it seals.
 
@@ -34,6 +37,8 @@ def app_privileges(table: str, known: set[str]) -> str | None:
         return "SELECT"
     if table in _tables(LEDGER_MODELS):
         return "SELECT, INSERT"
+    if table in _tables([apps.get_model("audit", "SensitiveAttributes")]):
+        return "SELECT, INSERT, DELETE"
     if table in known or table == "django_migrations":
         return "SELECT, INSERT, UPDATE, DELETE"
     return None

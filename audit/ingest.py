@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import itertools
 import os
 import uuid
@@ -30,6 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from audit.canonical import canonical_json, path_text, prepare, refusals, sha256_hex
+from audit.projections import outcome_columns, prediction_columns, sensitive_digest
 from compliance.models import AIModel, Deployment, ModelVersion
 
 from . import rawsql
@@ -453,9 +453,7 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[int, bytes, _P
             "output": item["output"],
             "explanation": item.get("explanation"),
             "context": item.get("context") or {},
-            "sensitive_sha256": (
-                hashlib.sha256(salt + canonical_json(values)).hexdigest() if values else None
-            ),
+            "sensitive_sha256": sensitive_digest(salt, values) if values else None,
             "schema_violations": problems,
             "unapproved_version": not approved,
             "content_hmac": p.content_sha256,
@@ -466,21 +464,21 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[int, bytes, _P
             violations[version] = violations.get(version, 0) + 1
         if not approved:
             unapproved[version] = unapproved.get(version, 0) + 1
-        output = item["output"]
+        columns = prediction_columns(payload, version.pk, version.model.favourable_value)
         subject = keys.get(item.get("subject_id"))
         records.append(
             [
                 None,  # entry_id, once drawn
-                p.event_id,
+                columns["event_id"],
                 version.pk,
-                p.decided_at,
+                p.decided_at,  # the moments the payload's times were written from
                 now,
-                p.environment,
-                output.get("score"),
-                output["decision"] == version.model.favourable_value,
-                bool(problems),
-                not approved,
-                p.content_sha256,
+                columns["environment"],
+                columns["score"],
+                columns["favourable"],
+                columns["schema_violation"],
+                columns["unapproved_version"],
+                columns["content_sha256"],
                 subject.pk if subject is not None else None,
             ]
         )
@@ -684,30 +682,26 @@ def _ingest_outcomes(items: Sequence[Any]) -> list[Receipt]:
                 prediction = predictions[str(uuid.UUID(item["event_id"]))]
                 observed = _timestamp(item["observed_at"])
                 target = item.get("corrects")
-                entries.append(
-                    new_entry(
-                        EntryKind.OUTCOME,
-                        {
-                            "outcome_id": oid,
-                            "event_id": str(prediction.event_id),
-                            "outcome": item["outcome"],
-                            "observed_at": iso(observed),
-                            "received_at": iso(now),
-                            "corrects": target,
-                            "content_sha256": hashes[i],
-                        },
-                        now,
-                    )
-                )
+                payload = {
+                    "outcome_id": oid,
+                    "event_id": str(prediction.event_id),
+                    "outcome": item["outcome"],
+                    "observed_at": iso(observed),
+                    "received_at": iso(now),
+                    "corrects": target,
+                    "content_sha256": hashes[i],
+                }
+                entries.append(new_entry(EntryKind.OUTCOME, payload, now))
+                columns = outcome_columns(payload)
                 records.append(
                     OutcomeRecord(
-                        outcome_id=oid,
+                        outcome_id=columns["outcome_id"],
                         prediction=prediction,
-                        label=item["outcome"].get("label"),
+                        label=columns["label"],
                         observed_at=observed,
                         received_at=now,
                         corrects=(stored.get(target) or corrected.get(target)) if target else None,
-                        content_sha256=hashes[i],
+                        content_sha256=columns["content_sha256"],
                     )
                 )
             LedgerEntry.objects.bulk_create(entries)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit import merkle
 from audit.canonical import canonical_json
+from audit.projections import event_columns
 
 from .models import Alert, EntryKind, GovernanceEvent, LedgerEntry
 
@@ -68,23 +69,12 @@ def record_event(
         "after": after,
         "reason": reason,
     }
+    columns = event_columns(payload, {model.slug: model.pk} if model is not None else {})
+    columns["occurred_at"] = now  # the moment the payload's text was written from
     with transaction.atomic():
         entry = new_entry(EntryKind.EVENT, payload, now)
         entry.save()
-        return GovernanceEvent.objects.create(
-            entry=entry,
-            event_type=event_type,
-            occurred_at=now,
-            actor=actor,
-            actor_name=actor_name,
-            model=model,
-            object_type=object_type,
-            object_id=object_id,
-            object_repr=object_repr,
-            before=before,
-            after=after,
-            reason=reason,
-        )
+        return GovernanceEvent.objects.create(entry=entry, **columns)
 
 
 def raise_alert(

@@ -2,24 +2,20 @@
 
 django-simple-history already records each change to the inventory (admin, API, workflow or
 shell) with its user; this turns each historical record into a governance event with the
-fields that changed, before and after.
+fields that changed, before and after: every field the history tracks, the ones only the
+workflow sets (a version's state, its approval's expiry) included, but the save time. These
+events are what the verifiers replay to check the tables' current rows (``audit.state``).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from .ledger import record_event
+from .state import history_fields
+from .state import jsonable as _jsonable
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def record_history(sender, history_instance, **kwargs) -> None:
@@ -34,8 +30,14 @@ def record_history(sender, history_instance, **kwargs) -> None:
             if hasattr(history_instance, f.attname)
         }
     else:
-        for change in history_instance.diff_against(previous).changes:
-            before[change.field], after[change.field] = change.old, change.new
+        fields, m2m = history_fields(type(instance))
+        for f in fields:  # diff_against() would skip the fields only the workflow sets
+            old, new = getattr(previous, f.attname), getattr(history_instance, f.attname)
+            if old != new:
+                before[f.name], after[f.name] = old, new
+        if m2m:
+            for change in history_instance.diff_against(previous, included_fields=m2m).changes:
+                before[change.field], after[change.field] = change.old, change.new
         if not before and action == "changed":
             return  # saved without a change
     model = (

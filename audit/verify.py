@@ -32,7 +32,14 @@ The checks, stopping at the first failure (exit code 1; 2 when the input is unus
    checkpoint covers more entries than the export holds (a truncated tail);
 4. the same for each ``--checkpoint``: signature, then root, then truncation;
 5. consecutive checkpoints are then consistent by construction: all their roots were
-   recomputed from one sequence of leaves, so each signed tree extends the one before.
+   recomputed from one sequence of leaves, so each signed tree extends the one before;
+6. the projections (``projections/``, unless ``--no-projections``): every row that reports
+   read is rebuilt from its entry by the rules of ``audit.projections`` and compared, column
+   by column; each entry of a kind has its row; a prediction's sensitive attributes hash to
+   the salted digest its entry commits to, or are absent because its subject was erased (a
+   ``subject.erased`` event) or its payload purged; no governance event's entry is purged;
+   and each registered governance table's rows hold what its events last recorded. Every
+   differing row is named (table, primary key, column, stored and derived values).
 
 Steps 2 to 4 read the two files once, together, in 1 MiB chunks.
 """
@@ -58,10 +65,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
+from audit.projections import (
+    KIND_TABLES,
+    SENSITIVE_TABLE,
+    Difference,
+    StateReplay,
+    StateRule,
+    differences,
+    event_columns,
+    explanation_columns,
+    outcome_columns,
+    prediction_columns,
+    sensitive_digest,
+)
 from audit.purging import SealTimes, refusal
 
 ENTRIES, LEAF_HASHES = "entries.jsonl", "leaf_hashes.txt"
 CHECKPOINTS, PUBLIC_KEY = "checkpoints.jsonl", "public_key.pem"
+PROJECTIONS = "projections"
+PROGRESS_EVERY = 500_000  # entries between two progress lines
+SHOWN = 50  # differences listed in a failure, of all counted
 
 
 @dataclass
@@ -148,9 +171,13 @@ def _read_checkpoints(path: Path, name: str) -> list[_Checkpoint]:
             st = obj["statement"]
             signature = base64.b64decode(obj["signature"], validate=True)
             cp = _Checkpoint(
-                name.format(number), st, canonical_json(st), signature, st["tree_size"],
+                name.format(number),
+                st,
+                canonical_json(st),
+                signature,
+                st["tree_size"],
                 bytes.fromhex(st["root_hash"]),
-            )  # fmt: skip
+            )
             if type(cp.size) is not int or cp.size < 0 or len(cp.root) != 32:
                 raise ValueError("tree_size must be a whole number, root_hash 32 bytes")
             if not all(isinstance(st[k], str) for k in ("log_id", "issued_at", "key_id")):
@@ -395,11 +422,243 @@ def _check_root(
         )
 
 
-def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> VerificationResult:
+class _Rows:
+    """One entry projection's file, read a row at a time in leaf order."""
+
+    def __init__(self, path: Path) -> None:
+        self.table = ""
+        self._lines = _lines(path)
+        header = json.loads(next(self._lines, b"{}") or b"{}")
+        self.table = header.get("table", path.stem)
+        self.next: dict | None = None
+        self.advance()
+
+    def advance(self) -> None:
+        line = next(self._lines, None)
+        while line is not None and not line.strip():
+            line = next(self._lines, None)
+        try:
+            self.next = json.loads(line) if line is not None else None
+        except ValueError:
+            raise _Unusable(
+                f"{PROJECTIONS}/{self.table}.jsonl: not a JSON row: {line[:80]!r}"
+            ) from None
+
+    def at(self, leaf: int) -> dict | None:
+        return self.next if self.next is not None and self.next.get("leaf") == leaf else None
+
+
+def _after(row: dict, i: int) -> bool:
+    return type(row.get("leaf")) is int and row["leaf"] > i
+
+
+class _Projections:
+    """Step 6: rebuild every projection row from the entries and compare (``audit.projections``).
+
+    Reads ``entries.jsonl`` once more beside the projection files, which are in leaf order, so
+    memory holds one row per file, the ledger's own small maps (model slugs, version labels,
+    favourable decisions, erased subjects) and the registered governance tables' replayed state.
+    """
+
+    def __init__(self, directory: Path, progress) -> None:
+        self.directory, self.progress = directory, progress
+        self.found: list[Difference] = []
+        self.count = 0
+        self.entry_files: list[_Rows] = []
+        self.states: list[tuple[StateReplay, Path]] = []
+        for path in sorted((directory / PROJECTIONS).glob("*.jsonl")):
+            header = json.loads(next(_lines(path), b"{}") or b"{}")
+            if header.get("rule") == "state":
+                self.states.append((StateReplay(StateRule.from_json(header)), path))
+            else:
+                self.entry_files.append(_Rows(path))
+        self.model_ids: dict[str, int] = {}  # slug -> model id, from aimodel.* events
+        self.favourable: dict[int, object] = {}  # model id -> favourable decision
+        self.versions: dict[tuple[int | None, str], int] = {}  # (model id, label) -> version
+        self.erased: set[str] = set()  # subject references of subject.erased events
+        self.missing_sensitive: list[tuple[int, object, str | None]] = []
+
+    def differ(self, *found: Difference) -> None:
+        self.count += len(found)
+        if len(self.found) < SHOWN:
+            self.found.extend(found[: SHOWN - len(self.found)])
+
+    def _observe(self, event: dict) -> None:
+        event_type, obj = event.get("event_type"), event.get("object") or {}
+        after = event.get("after") if isinstance(event.get("after"), dict) else {}
+        if event_type in ("aimodel.created", "aimodel.changed"):
+            pk = int(obj["id"])
+            if isinstance(after.get("slug"), str):
+                self.model_ids[after["slug"]] = pk
+            if "favourable_value" in after:
+                self.favourable[pk] = after["favourable_value"]
+        elif event_type in ("modelversion.created", "modelversion.changed"):
+            model = after.get("model_id", after.get("model"))
+            if isinstance(after.get("label"), str) and model is not None:
+                self.versions[model, after["label"]] = int(obj["id"])
+        elif event_type == "subject.erased" and isinstance(after.get("subject"), str):
+            self.erased.add(after["subject"])
+        for replay, _ in self.states:
+            replay.observe(event)
+
+    def _version(self, payload: dict) -> int | None:
+        return self.versions.get((self.model_ids.get(payload["model"]), payload["version"]))
+
+    def _derive(self, table: str, payload: dict, row: dict) -> dict:
+        if table == KIND_TABLES["event"]:
+            return event_columns(payload, self.model_ids)
+        if table == KIND_TABLES["prediction"]:
+            model = self.model_ids.get(payload["model"])
+            return prediction_columns(payload, self._version(payload), self.favourable.get(model))
+        if table == KIND_TABLES["outcome"]:
+            return outcome_columns(payload)
+        derived = explanation_columns(payload, self._version(payload))
+        derived["decided_at"] = row["columns"].get("prediction_decided_at")
+        return derived
+
+    def entry(self, i: int, line: bytes) -> None:
+        here = {rows.table: row for rows in self.entry_files if (row := rows.at(i)) is not None}
+        if line.startswith(PURGED):
+            event = here.get(KIND_TABLES["event"])
+            if event is not None:
+                self.differ(
+                    Difference(
+                        KIND_TABLES["event"],
+                        event["pk"],
+                        "(entry)",
+                        f"leaf {i}, purged",
+                        "governance events are never purged",
+                    )
+                )
+        else:
+            self._check(i, json.loads(line), here)
+        for rows in self.entry_files:
+            if rows.at(i) is not None:
+                rows.advance()
+            while rows.next is not None and not _after(rows.next, i):
+                self.differ(
+                    Difference(
+                        rows.table,
+                        rows.next.get("pk"),
+                        "entry",
+                        f"leaf {rows.next.get('leaf')}",
+                        "out of leaf order",
+                    )
+                )
+                rows.advance()
+        if self.progress and i and i % PROGRESS_EVERY == 0:
+            self.progress(f"projections: {i:,} entries rebuilt and compared")
+
+    def _check(self, i: int, payload: dict, here: dict) -> None:
+        kind = payload.get("kind")
+        if kind == "event":
+            self._observe(payload)
+        expected = KIND_TABLES.get(kind)
+        for table, row in here.items():
+            if table != expected and table != SENSITIVE_TABLE:
+                self.differ(
+                    Difference(
+                        table,
+                        row["pk"],
+                        "entry",
+                        f"leaf {i}",
+                        f"a {kind} entry, not one of {table}",
+                    )
+                )
+        row = here.get(expected) if expected else None
+        if expected and row is None:
+            self.differ(
+                Difference(
+                    expected,
+                    f"(of leaf {i})",
+                    "(row)",
+                    "missing",
+                    f"a row for the {kind} entry at leaf {i}",
+                )
+            )
+        elif row is not None:
+            try:
+                derived = self._derive(expected, payload, row)
+            except (KeyError, TypeError, AttributeError) as exc:
+                derived = {"(entry)": f"a {kind} entry lacking {exc}"}
+            self.differ(*differences(expected, row["pk"], row["columns"], derived))
+        sensitive = here.get(SENSITIVE_TABLE)
+        committed = payload.get("sensitive_sha256") if kind == "prediction" else None
+        if sensitive is not None:
+            values, salt = sensitive["columns"]["values"], sensitive["columns"]["salt"]
+            if committed is None or sensitive_digest(bytes.fromhex(salt), values) != committed:
+                self.differ(
+                    Difference(
+                        SENSITIVE_TABLE,
+                        sensitive["pk"],
+                        "values",
+                        values,
+                        f"values whose salted SHA-256 is {committed}",
+                    )
+                )
+        elif committed is not None:
+            personal = payload.get("personal") or {}
+            pk = row["pk"] if row is not None else f"(of leaf {i})"
+            self.missing_sensitive.append((i, pk, personal.get("subject")))
+
+    def finish(self) -> None:
+        for rows in self.entry_files:
+            while rows.next is not None:
+                self.differ(
+                    Difference(
+                        rows.table,
+                        rows.next.get("pk"),
+                        "entry",
+                        f"leaf {rows.next.get('leaf')}",
+                        "no entry of the export",
+                    )
+                )
+                rows.advance()
+        for i, pk, subject in self.missing_sensitive:
+            if subject not in self.erased:
+                self.differ(
+                    Difference(
+                        SENSITIVE_TABLE,
+                        pk,
+                        "(row)",
+                        "missing",
+                        f"committed by leaf {i}; its subject was never erased",
+                    )
+                )
+        for replay, path in self.states:
+            current = {}
+            for number, line in enumerate(_lines(path), 1):
+                if number > 1 and line.strip():
+                    row = json.loads(line)
+                    current[row["pk"]] = row["fields"]
+            self.differ(*replay.compare(current))
+        if self.count:
+            listed = "\n  ".join(map(str, self.found))
+            more = f"\n  … and {self.count - len(self.found)} more" if self.count > SHOWN else ""
+            raise _Failed(
+                f"{self.count} projection values differ from what the ledger records (rows that "
+                f"reports read were changed without a ledger event):\n  {listed}{more}"
+            )
+
+
+def _check_projections(directory: Path, progress) -> tuple[int, int]:
+    """Step 6; the number of entry projection files and of governance tables compared."""
+    check = _Projections(directory, progress)
+    for i, line in enumerate(_lines(directory / ENTRIES)):
+        check.entry(i, line)
+    check.finish()
+    return len(check.entry_files), len(check.states)
+
+
+def verify_directory(
+    path, extra_checkpoints=(), public_key_pem=None, *, projections=True, progress=None
+) -> VerificationResult:
     """Verify the export in ``path``. ``extra_checkpoints`` are files of checkpoint lines kept
-    earlier; ``public_key_pem`` (bytes or str) pins the log's key instead of DIR's copy."""
+    earlier; ``public_key_pem`` (bytes or str) pins the log's key instead of DIR's copy;
+    ``projections=False`` skips step 6; ``progress`` is called with a line now and then."""
     started = time.perf_counter()
     directory, warnings, entries = Path(path), [], 0
+    compared = None
     own: list[_Checkpoint] = []
     kept: list[_Checkpoint] = []
     try:
@@ -426,6 +685,8 @@ def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> Verific
             start = max(size for size in verified if size <= cp.size)
             _check_root(cp, entries, roots, start, kept=True)
             verified.append(cp.size)
+        if projections and (directory / PROJECTIONS).is_dir():  # 6
+            compared = _check_projections(directory, progress)
     except (_Unusable, OSError) as exc:
         if isinstance(exc, OSError):
             exc = f"cannot read {exc.filename}: {exc.strerror}"
@@ -440,6 +701,8 @@ def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> Verific
     covered = latest.size if latest else 0
     if covered < entries:
         warnings.append(f"entries {covered} to {entries - 1} are covered by no signed checkpoint")
+    if projections and compared is None:
+        warnings.append(f"the export holds no {PROJECTIONS}/: the projections were not checked")
     lines = [
         f"verified {entries:,} entries, {len(own)} signed checkpoints in the export"
         + (f" and {len(kept)} kept checkpoints" if kept else ""),
@@ -455,6 +718,14 @@ def verify_directory(path, extra_checkpoints=(), public_key_pem=None) -> Verific
         f"key id: {key_id}",
         "consistency: every root was recomputed from the same leaves, so each signed tree "
         "extends the one before it",
+        *(
+            [
+                f"projections: {compared[0]} entry tables rebuilt from the entries and "
+                f"{compared[1]} governance tables replayed from their events: no row differs"
+            ]
+            if compared
+            else []
+        ),
         f"time: {seconds:.2f} s ({entries / seconds if seconds else 0:,.0f} entries/s)",
     ]
     checked = len(own) + len(kept)
@@ -468,6 +739,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", help="the export: entries.jsonl, leaf_hashes.txt, ...")
     parser.add_argument("--checkpoint", action="append", default=[], metavar="FILE")
     parser.add_argument("--public-key", metavar="FILE", help="the log's key, obtained apart")
+    parser.add_argument(
+        "--no-projections", action="store_true", help="skip rebuilding the projections"
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -479,7 +753,13 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot verify: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
             return 2
-    result = verify_directory(args.directory, args.checkpoint, pem)
+    result = verify_directory(
+        args.directory,
+        args.checkpoint,
+        pem,
+        projections=not args.no_projections,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.exit_code == 2:

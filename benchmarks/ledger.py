@@ -733,6 +733,7 @@ EVENT_ID = f"(overlay(overlay({HEX} placing '4' from 13) placing '8' from 17))::
 EPOCH = "timestamptz '2026-01-01 00:00:00+00'"
 DECIDED = f"({EPOCH} + (g / 10) * interval '1 second')"
 RECEIVED = f"({DECIDED} + interval '0.250001 seconds')"
+SEX, AGE_BAND = "(ARRAY['F','M'])[1 + g % 2]", "(ARRAY['18-24','25-39','40-59','60+'])[1 + g % 4]"
 SCORE = "(0.01 + (g * 7919 % 980000) / 1000000.0)::float8"
 INPUTS = {
     "credit_history_years": "((g * 31 % 600) / 10.0)::float8",
@@ -762,12 +763,16 @@ def _iso(expr: str, micro: bool) -> str:
 def canonical_sql(manifest: str) -> str:
     """The RFC 8785 canonical text of prediction g's ledger payload (keys in code-unit order)."""
     content = f"encode(sha256(convert_to({HEX} || 'content', 'UTF8')), 'hex')"
-    sensitive = f"encode(sha256(convert_to({HEX} || 'sensitive', 'UTF8')), 'hex')"
+    # SHA-256(salt ‖ canonical values) of the row sensitive_sql writes (audit.projections).
+    sensitive = (
+        f"encode(sha256(decode({HEX}, 'hex') || convert_to('{{\"age_band\":\"' || {AGE_BAND} "
+        f"|| '\",\"sex\":\"' || {SEX} || '\"}}', 'UTF8')), 'hex')"
+    )
     channel = "(ARRAY['api','branch','web'])[1 + g % 3]"
     decision = f"(CASE WHEN {SCORE} >= 0.5 THEN 1 ELSE 0 END)"
     return " || ".join(
         [
-            '\'{"content_sha256":"\' || ' + content + " || '\",'",
+            '\'{"content_hmac":"\' || ' + content + " || '\",'",
             '\'"context":{"channel":"\' || ' + channel + " || '\",'",
             '\'"environment":"production","request_id":"req-\' || left(' + HEX + ", 12) || '\"},'",
             '\'"decided_at":"\' || ' + _iso(DECIDED, False) + " || '\",'",
@@ -880,8 +885,7 @@ def build_ledger(env: dict[str, str], n: int, jobs: int = 2) -> None:
     )
     sensitive_sql = (
         "INSERT INTO audit_sensitiveattributes (prediction_id, values, salt) SELECT g, "
-        "jsonb_build_object('sex', (ARRAY['F','M'])[1 + g % 2], 'age_band', "
-        "(ARRAY['18-24','25-39','40-59','60+'])[1 + g % 4]), "
+        f"jsonb_build_object('sex', {SEX}, 'age_band', {AGE_BAND}), "
         f"decode({HEX}, 'hex') FROM " + series
     )
     leaf_sql = "INSERT INTO audit_leaf (index, entry_id) SELECT g - 1, g FROM " + series

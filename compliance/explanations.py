@@ -50,6 +50,7 @@ from audit.models import (
     PredictionRecord,
     SequencerState,
 )
+from audit.projections import explanation_columns
 from compliance import artifacts, explain
 from compliance.models import ModelArtifact, ModelVersion
 
@@ -320,14 +321,6 @@ def _compute(version: ModelVersion, rows: list[tuple]) -> list[_Written]:
             },
             **common,
         }
-        record = ExplanationRecord(
-            prediction_id=pk,
-            version=version,
-            decided_at=decided_at,
-            computed_at=now,
-            method=explainer.method,
-            output_space=explainer.output_space,
-        )
         problem = problems[n]
         if problem is None:
             k = position[n]
@@ -335,26 +328,34 @@ def _compute(version: ModelVersion, rows: list[tuple]) -> list[_Written]:
             if not _finite(base, output, error, *values[k]):
                 problem = "the model or SHAP gave a value that is not a finite number"
         if problem is None:
-            contributions = dict(zip(explainer.features, values[k], strict=True))
             payload.update(
                 status=ExplanationRecord.Status.COMPUTED.value,
                 base_value=base,
                 model_output=output,
-                contributions=contributions,
+                contributions=dict(zip(explainer.features, values[k], strict=True)),
                 # |base + sum - output|, to 1e-12: float noise reads as 0
                 additivity={"error": round(error, 12), "holds": holding[k]},
                 favourable_value=version.model.favourable_value,
                 favourable_sign=sign,
             )
-            record.status = ExplanationRecord.Status.COMPUTED
-            record.base_value, record.model_output = base, output
-            record.contributions = contributions
-            record.additivity_error, record.additive = round(error, 12), holding[k]
             written[i].mismatch = not holding[k]
         else:
             payload.update(status=ExplanationRecord.Status.UNEXPLAINABLE.value, reason=problem)
-            record.status = ExplanationRecord.Status.UNEXPLAINABLE
-            record.note = problem
+        # The record's columns by the rule the verifiers rebuild them with.
+        columns = explanation_columns(payload, version.pk)
+        record = ExplanationRecord(
+            prediction_id=pk,
+            version=version,
+            decided_at=decided_at,
+            computed_at=now,
+            **{
+                name: columns[name]
+                for name in (
+                    "status", "method", "output_space", "base_value", "model_output",
+                    "contributions", "additivity_error", "additive", "note",
+                )
+            },
+        )  # fmt: skip
         # The plain string: an enum member would send canonical_json down its slow path.
         written[i].entry = new_entry(EntryKind.EXPLANATION.value, payload, now)
         written[i].record = record

@@ -39,7 +39,14 @@ from .documents import Progress, _nothing, issue, store
 from .evidence import cutoff_for
 from .models import PACK_DOCUMENTS, DocumentKind, IssuedDocument
 
-VERIFIER_MODULES = ("__init__.py", "canonical.py", "merkle.py", "verify.py")
+VERIFIER_MODULES = (
+    "__init__.py",
+    "canonical.py",
+    "merkle.py",
+    "projections.py",
+    "purging.py",
+    "verify.py",
+)
 
 
 def _events(model: AIModel, cutoff: dt.datetime):
@@ -99,7 +106,9 @@ def pack_files(
     files["proofs/inclusion-proofs.json"] = _json({"tree_size": size, "proofs": proofs})
     if include_ledger and checkpoint is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            export_ledger(Path(tmp), up_to=size)
+            # The ledger as of the checkpoint, without today's projections: the same pack for
+            # the same date is the same bytes (the live tables are checked by verify_ledger).
+            export_ledger(Path(tmp), up_to=size, projections=False)
             for path in sorted(Path(tmp).iterdir()):
                 files[f"ledger/{path.name}"] = path.read_bytes()
     source = Path(audit.__file__).parent

@@ -166,6 +166,7 @@ def test_a_payload_changed_and_the_whole_tree_rebuilt_and_re_signed_is_caught(le
         "UPDATE audit_ledgerentry SET canonical = %s, leaf_hash = %s WHERE id = %s",
         [forged, leaf_hash(forged), entry.pk],
     )
+    sql("UPDATE audit_governanceevent SET reason = 'event 8' WHERE entry_id = %s", [entry.pk])
     for table in ("audit_leaf", "audit_treenode", "audit_checkpoint", "audit_sequencerstate"):
         sql(f"DELETE FROM {table}")
     seal_all()  # re-sequenced and re-signed with the log's own key

@@ -15,18 +15,30 @@ from audit.verify import verify_directory
 class Command(BaseCommand):
     help = (
         "Recompute every leaf hash and Merkle root of the ledger and check them against the "
-        "signed checkpoints (and any checkpoints exported earlier). Exits non-zero on failure."
+        "signed checkpoints (and any checkpoints exported earlier); rebuild every projection "
+        "that reports read from the entries and compare. Exits non-zero on failure."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--checkpoint", type=Path, action="append", default=[], help="an earlier export"
         )
+        parser.add_argument(
+            "--no-projections",
+            action="store_true",
+            help="skip the projections pass (rows of reports, documents and the workflow)",
+        )
 
     def handle(self, *args, **options) -> None:
         with tempfile.TemporaryDirectory() as tmp:
-            _, first_gap = export_ledger(Path(tmp))
-            result = verify_directory(Path(tmp), extra_checkpoints=options["checkpoint"])
+            projections = not options["no_projections"]
+            _, first_gap = export_ledger(Path(tmp), projections=projections)
+            result = verify_directory(
+                Path(tmp),
+                extra_checkpoints=options["checkpoint"],
+                projections=projections,
+                progress=lambda line: self.stderr.write(line),
+            )
         message, ok = result.message, result.ok
         if first_gap is not None:
             message += f"\nleaf {first_gap} is missing from the ledger"
