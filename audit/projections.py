@@ -131,6 +131,8 @@ def same(a: Any, b: Any, *, unordered: bool = False) -> bool:
     multisets."""
     if type(a) is type(b) and type(a) in _PLAIN:  # the common case, without canonicalising
         return a == b
+    if type(a) is float and type(b) is float:  # JSON has no NaN; -0.0 and 0.0 both write "0"
+        return a == b
     if unordered and isinstance(a, list) and isinstance(b, list):
         return sorted(map(canonical_json, a)) == sorted(map(canonical_json, b))
     try:
