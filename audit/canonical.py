@@ -5,14 +5,14 @@ so the standalone verifier needs only these bytes and :mod:`hashlib`.
 
 RFC 8785 output equals Python's C JSON encoder (sorted keys, compact separators, no ASCII
 escaping) for the values a model service sends: strings, booleans, null, integers within
-±2**53, and floats whose shortest form is plain decimal in both languages (1e-4 <= |x| < 1e16;
+±(2**53 - 1), and floats whose shortest form is plain decimal in both languages (1e-4 <= |x| < 1e16;
 ECMAScript and Python then print the same digits). Anything else — other floats, keys outside
 the Basic Multilingual Plane (RFC 8785 sorts by UTF-16 code units), lone surrogates — goes
 through the reference implementation, ``rfc8785``. The fast path is about twice as fast and
 is checked byte for byte against the reference in the tests.
 
 What neither can write faithfully is refused with :class:`NotCanonicalisable`, naming where:
-integers beyond ±2**53 (I-JSON, RFC 7493: a reader may keep only a double's precision), lone
+integers beyond ±(2**53 - 1) (I-JSON, RFC 7493: a reader may keep only a double's precision), lone
 surrogates in a key or a string (not Unicode text, so they have no UTF-8), NaN and infinity
 (not JSON numbers) and keys that are not strings. :func:`refusals` finds every such place.
 """
@@ -27,7 +27,9 @@ from typing import Any
 
 import rfc8785
 
-SAFE_INTEGER = 2**53
+# ECMAScript's Number.MAX_SAFE_INTEGER, the reference implementation's bound: 2**53 itself is
+# refused too, since 2**53 + 1 reads back as it.
+SAFE_INTEGER = 2**53 - 1
 _encode = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
@@ -43,7 +45,9 @@ class NotCanonicalisable(ValueError):
         self.reason = reason
 
 
-BEYOND_SAFE_INTEGER = "an integer beyond ±2**53, which JSON readers round; send it as a string"
+BEYOND_SAFE_INTEGER = (
+    "an integer beyond ±(2**53 - 1), which JSON readers round; send it as a string"
+)
 LONE_SURROGATE = "a lone surrogate (U+D800 to U+DFFF), which is not Unicode text"
 NOT_A_NUMBER = "NaN or infinity, which are not JSON numbers"
 KEY_NOT_TEXT = "a key that is not a string"

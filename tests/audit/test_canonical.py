@@ -24,7 +24,7 @@ def random_value(rng: random.Random, depth: int = 0):
             rng.choice(EDGE_FLOATS),
             rng.uniform(-1e6, 1e6),
             rng.random() * 10 ** rng.randint(-12, 25),
-            rng.randint(-(2**53), 2**53),
+            rng.randint(-(2**53 - 1), 2**53 - 1),
             rng.choice(EDGE_STRINGS),
             "".join(chr(rng.randint(1, 0x2FFF)) for _ in range(rng.randint(0, 6))),
             True, False, None,

@@ -2,7 +2,7 @@
 
 The canonicaliser writes what the reference implementation writes, the same bytes for the
 same value in any key order, and reads back to itself; it refuses exactly the values
-``refusals`` names (integers beyond ±2**53, lone surrogates, NaN and infinity), saying where.
+``refusals`` names (integers beyond ±(2**53 - 1), lone surrogates, NaN and infinity), saying where.
 Ingest answers any JSON with 201 or 400, never a 500, on SQLite and PostgreSQL alike.
 """
 
@@ -57,6 +57,7 @@ def as_i_json_reads(digits: str) -> int | float:
 
 @given(JSON)
 @settings(max_examples=400)
+@example({"": 2.0**53, "\U00010000": None})  # the reference refused 2**53; the fast path did not
 def test_what_it_accepts_round_trips_and_does_not_depend_on_key_order(value):
     if list(refusals(value)):
         return
@@ -73,9 +74,13 @@ def test_what_it_accepts_round_trips_and_does_not_depend_on_key_order(value):
     assert canonical_json(reordered(value)) == written
 
 
-@pytest.mark.parametrize("value", [2**53, -(2**53), 2**53 + 1, "\ud800", "\udfff", 1e308])
+@pytest.mark.parametrize(
+    "value", [2**53 - 1, -(2**53 - 1), 2**53, -(2**53), "\ud800", "\udfff", 1e308]
+)
 def test_the_edges_of_what_it_accepts(value):
-    accepted = value in (2**53, -(2**53), 1e308)
+    """2**53 is refused as the reference refuses it (a fast path once wrote it, unless a key
+    outside the BMP sent the value to the reference: hypothesis found that)."""
+    accepted = value in (2**53 - 1, -(2**53 - 1), 1e308)
     assert (list(refusals(value)) == []) is accepted
 
 
