@@ -35,9 +35,7 @@ def go_key() -> Ed25519PrivateKey:
 
 
 def raw(key: Ed25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def checkpoint_note(key: Ed25519PrivateKey, size: int = 7, origin: str = ORIGIN) -> str:
