@@ -11,8 +11,10 @@ import base64
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from io import StringIO
 
@@ -136,12 +138,15 @@ def test_the_packs_checkpoint_note_states_its_checkpoint_under_the_key_the_readm
 
 
 def test_the_packs_own_verifier_runs_alone_and_checks_the_notes(pack, tmp_path):
-    """Run from verifier/, ``audit`` is the pack's copy: a module it lacks is an ImportError."""
+    """Run from verifier/, ``audit`` is the pack's copy: a module it lacks is an ImportError.
+    Without ``site`` (-S), the venv's editable install cannot lend the project's own modules;
+    its third-party packages come in by PYTHONPATH."""
     with zipfile.ZipFile(io.BytesIO(bytes(pack.content))) as archive:
         archive.extractall(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "audit.verify", "../ledger"],
+        [sys.executable, "-S", "-m", "audit.verify", "../ledger"],
         cwd=tmp_path / "verifier", capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "checkpoint notes, each stating a verified checkpoint" in result.stdout
