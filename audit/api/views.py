@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -144,25 +144,16 @@ class CheckpointView(APIView):
         return Response(_checkpoint(tree_size).signed())
 
 
-class NoteRenderer(BaseRenderer):
-    """Lets a client ask for ``text/plain``; a refusal then reads as its message."""
-
-    media_type = "text/plain"
-    format = "txt"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        if isinstance(data, dict):
-            data = data.get("detail", data)
-        return f"{data}\n".encode()
-
-
 class CheckpointNoteView(APIView):
     """A checkpoint, the latest or by tree size, as a C2SP signed note (text/plain)."""
 
     key_actions = {"GET": KeyAction.READ_LEDGER}
     required_permissions = {"GET": ["audit.view_checkpoint"]}
-    renderer_classes = [JSONRenderer, NoteRenderer]
+
+    def perform_content_negotiation(self, request, force=False):
+        """Whatever the client accepts (``text/plain`` included): the note is text, and a
+        refusal is JSON like every other answer of the API."""
+        return JSONRenderer(), JSONRenderer.media_type
 
     @extend_schema(responses={(200, "text/plain"): NOTE, 404: NO_CHECKPOINT})
     def get(self, request, tree_size: int | None = None):
