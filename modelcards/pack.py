@@ -8,7 +8,7 @@
 ``proofs/``         the signed checkpoint the extract is proved against (as JSON and as a
                     C2SP signed note), and an RFC 6962 inclusion proof for every sealed event
 ``ledger/``         the ledger exported up to that checkpoint, in the verifier's format
-``verifier/``       the standalone verifier's three modules, to run ``python -m audit.verify``
+``verifier/``       the standalone verifier's modules, to run ``python -m audit.verify``
 ``MANIFEST.sha256`` the SHA-256 of every other file (``sha256sum -c`` reads it)
 ``README.txt``      how to verify all of it
 
