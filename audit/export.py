@@ -4,11 +4,15 @@
 leaf hashes as the log recorded them. A payload purged past retention is written as
 ``{"purged":{"by_leaf":N}}``, N being the leaf of its ``ledger.purged`` event.
 ``checkpoints.jsonl``: every signed checkpoint.
-``public_key.pem``: the log's public key (an auditor should also obtain it independently).
 ``projections/<table>.jsonl``: the rows that reports read, which the verifier rebuilds from the
 entries (``audit.projections``): a first line naming the rule, then one row a line; the rows
 of entry projections by leaf index (``{"leaf", "pk", "columns"}``), those of the registered
 governance tables by primary key (``{"pk", "fields"}``).
+``checkpoint_notes.jsonl``: the same checkpoints as C2SP signed notes, as issued, one JSON line
+``{"tree_size": N, "note": text}`` each (those issued before notes existed have none);
+``checkpoint.note``: the last of them as a plain file, for signed-note tools.
+``public_key.pem``: the log's public key (an auditor should also obtain it independently);
+``public_key.vkey``: the same key as the signed-note verifier key.
 """
 
 from __future__ import annotations
@@ -94,12 +98,23 @@ def export_ledger(
     checkpoints = Checkpoint.objects.order_by("tree_size")
     if up_to is not None:
         checkpoints = checkpoints.filter(tree_size__lte=up_to)
-    with (directory / "checkpoints.jsonl").open("w") as out:
+    last_note = None
+    with (
+        (directory / "checkpoints.jsonl").open("w") as out,
+        (directory / "checkpoint_notes.jsonl").open("w") as notes,
+    ):
         for checkpoint in checkpoints.iterator():
             out.write(json.dumps(checkpoint.signed(), sort_keys=True) + "\n")
+            if checkpoint.note is not None:
+                line = {"tree_size": checkpoint.tree_size, "note": checkpoint.note}
+                notes.write(json.dumps(line, sort_keys=True) + "\n")
+                last_note = checkpoint.note
+    if last_note is not None:
+        (directory / "checkpoint.note").write_text(last_note, encoding="utf-8")
     (directory / "public_key.pem").write_bytes(signing.public_key_pem())
     if projections:
         export_projections(directory / "projections", up_to)
+    (directory / "public_key.vkey").write_text(signing.verifier_key() + "\n")
     return count, first_gap
 
 

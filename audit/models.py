@@ -360,7 +360,10 @@ class Checkpoint(AppendOnlyModel):
     """A signed statement of the tree: its size and root hash at a time (Ed25519).
 
     Issued by the sequencer at least every second while entries are pending. An auditor who
-    keeps a copy of one can later detect any rewrite or truncation of what it covers.
+    keeps a copy of one can later detect any rewrite or truncation of what it covers. Each is
+    issued in two forms signed by the same key: Attest's JSON ``statement()`` with its
+    ``signature``, and a C2SP signed note (``audit.note``) that standard transparency-log
+    tools and witnesses verify.
     """
 
     tree_size = models.BigIntegerField(unique=True)
@@ -369,6 +372,9 @@ class Checkpoint(AppendOnlyModel):
     log_id = models.CharField(max_length=100)
     key_id = models.CharField(max_length=64)
     signature = models.BinaryField(max_length=64)
+    # The note exactly as issued, so a later key or origin never rewrites it; null on the
+    # checkpoints issued before notes were.
+    note = models.TextField(null=True, editable=False)
 
     class Meta:
         get_latest_by = "tree_size"

@@ -98,6 +98,7 @@ def seal_pending(limit: int = BATCH) -> Sealed:
 
 
 def issue_checkpoint(tree_size: int, root: bytes) -> Checkpoint:
+    """Sign the tree in both forms, the JSON statement and the C2SP note, and store them."""
     checkpoint = Checkpoint(
         tree_size=tree_size,
         root_hash=root,
@@ -106,6 +107,7 @@ def issue_checkpoint(tree_size: int, root: bytes) -> Checkpoint:
         key_id=signing.key_id(),
     )
     checkpoint.signature = signing.sign(canonical_json(checkpoint.statement()))
+    checkpoint.note = signing.sign_checkpoint_note(tree_size, root)
     checkpoint.save()
     return checkpoint
 

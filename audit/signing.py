@@ -1,5 +1,7 @@
 """The log's Ed25519 signing key: from the environment or a file, or a development key.
 
+The one key signs both forms of a checkpoint: the JSON statement and the C2SP signed note.
+
 Production sets ``LEDGER_SIGNING_KEY`` (PEM) or ``LEDGER_SIGNING_KEY_FILE``. With DEBUG on and
 neither set, a key is generated once in ``ATTEST_DATA_DIR/ledger-signing-key.pem``.
 """
@@ -16,6 +18,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from compliance.settings import env
+
+from . import note
 
 
 @functools.cache
@@ -60,15 +64,31 @@ def public_key_pem() -> bytes:
     )
 
 
-def key_id() -> str:
-    """SHA-256 (hex) of the raw 32-byte public key."""
-    raw = (
+def public_key_raw() -> bytes:
+    """The raw 32-byte Ed25519 public key."""
+    return (
         signing_key()
         .public_key()
         .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
-    return hashlib.sha256(raw).hexdigest()
+
+
+def key_id() -> str:
+    """SHA-256 (hex) of the raw 32-byte public key."""
+    return hashlib.sha256(public_key_raw()).hexdigest()
+
+
+def verifier_key() -> str:
+    """The public key as a signed-note verifier key, named by the log's origin."""
+    return note.verifier_key(settings.LEDGER_LOG_ORIGIN, public_key_raw())
 
 
 def sign(message: bytes) -> bytes:
     return signing_key().sign(message)
+
+
+def sign_checkpoint_note(tree_size: int, root_hash: bytes) -> str:
+    """The checkpoint as a C2SP signed note of the log's origin, signed by the log's key."""
+    origin = settings.LEDGER_LOG_ORIGIN
+    body = note.checkpoint_body(origin, tree_size, root_hash)
+    return note.sign_note(body, origin, public_key_raw(), sign)

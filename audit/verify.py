@@ -1,6 +1,6 @@
 """Verify an exported Attest ledger, without Django: ``python -m audit.verify DIR
 [--checkpoint FILE ...] [--public-key FILE]``. Needs only the stdlib, ``cryptography`` and the
-pure modules ``audit.merkle`` and ``audit.canonical``.
+pure modules ``audit.merkle``, ``audit.canonical``, ``audit.purging`` and ``audit.note``.
 
 DIR holds what the exporter writes:
 
@@ -9,6 +9,8 @@ DIR holds what the exporter writes:
 * ``checkpoints.jsonl``: one signed checkpoint per line, in issue order: ``{"statement":
   {"log_id", "tree_size", "root_hash", "issued_at", "key_id"}, "signature": base64}``, the
   signature being Ed25519 over ``canonical_json(statement)``;
+* ``checkpoint_notes.jsonl`` (optional): the checkpoints as C2SP signed notes, one line
+  ``{"tree_size": N, "note": text}`` each (``audit.note``); ``checkpoint.note``: the last;
 * ``public_key.pem``: the log's public key. Pin your own copy with ``--public-key``.
 
 An entry whose payload was purged past retention is the line ``{"purged":{"by_leaf":N}}``: N is
@@ -26,6 +28,8 @@ elsewhere: they catch a log that rewrote its history, or cut its tail, and re-si
 The checks, stopping at the first failure (exit code 1; 2 when the input is unusable):
 
 1. every checkpoint in DIR is signed by the key; tree sizes never decrease; one root per size;
+   every checkpoint note is signed by the same key under one origin and states the tree size
+   and root of a signed checkpoint (so what step 3 proves of the one holds for the other);
 2. every entry's bytes hash to the leaf hash the log recorded for it (a purged entry: its
    purge event is in the export and names it);
 3. the Merkle root of the first ``tree_size`` entries is each checkpoint's root, and no
@@ -63,6 +67,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from audit import note
 from audit.canonical import canonical_json, sha256_hex
 from audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from audit.projections import (
@@ -85,6 +90,7 @@ CHECKPOINTS, PUBLIC_KEY = "checkpoints.jsonl", "public_key.pem"
 PROJECTIONS = "projections"
 PROGRESS_EVERY = 500_000  # entries between two progress lines
 SHOWN = 50  # differences listed in a failure, of all counted
+NOTES, LATEST_NOTE = "checkpoint_notes.jsonl", "checkpoint.note"
 
 
 @dataclass
@@ -212,6 +218,33 @@ def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key
         first = by_size.setdefault(cp.size, cp)
         if first.root != cp.root:
             raise _Failed(f"{first} and {cp} sign different roots for one size: a forked log")
+
+
+def _check_notes(directory: Path, cps: list[_Checkpoint], key: Ed25519PublicKey) -> int:
+    """Step 1, the notes: each verifies under the log's key and origin and states the tree of
+    a signed JSON checkpoint; ``checkpoint.note`` is the last. How many there are."""
+    path = directory / NOTES
+    if not path.exists():
+        return 0
+    roots = {cp.size: cp.root for cp in cps}
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    origin, text, number = None, None, 0
+    for number, line in enumerate(_lines(path), 1):
+        try:
+            text = json.loads(line)["note"]
+            origin = origin or text.partition("\n")[0]
+            stated = note.open_checkpoint(text, origin, raw)
+        except (ValueError, TypeError, KeyError) as exc:  # NoteError is a ValueError
+            raise _Failed(f"checkpoint note #{number} is refused: {exc}") from None
+        if roots.get(stated.tree_size) != stated.root_hash:
+            raise _Failed(
+                f"checkpoint note #{number} states tree size {stated.tree_size} with root "
+                f"{stated.root_hash.hex()}, which no signed checkpoint in the export does"
+            )
+    latest = directory / LATEST_NOTE
+    if latest.exists() and latest.read_text(encoding="utf-8") != text:
+        raise _Failed(f"{LATEST_NOTE} is not the last line of {NOTES}")
+    return number
 
 
 PURGED = b'{"purged":{"by_leaf":'
@@ -674,6 +707,7 @@ def verify_directory(
         for f in extra_checkpoints:
             kept += _read_checkpoints(Path(f), f"the checkpoint kept in {f} line {{}}")
         _check_export_checkpoints(own, key, key_id)  # 1
+        notes = _check_notes(directory, own, key)
         entries, roots, purged = _scan(directory, [cp.size for cp in own + kept], _Replay(own))
         for previous, cp in zip([None, *own], own, strict=False):  # 3
             _check_root(cp, entries, roots, previous.size if previous else 0, kept=False)
@@ -716,6 +750,11 @@ def verify_directory(
         if latest
         else "latest: no signed checkpoint in the export",
         f"key id: {key_id}",
+        *(
+            [f"notes: {notes:,} checkpoint notes, each stating a verified checkpoint"]
+            if notes
+            else []
+        ),
         "consistency: every root was recomputed from the same leaves, so each signed tree "
         "extends the one before it",
         *(

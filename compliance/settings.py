@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.note import NoteError, check_key_name
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -231,6 +233,12 @@ SPECTACULAR_SETTINGS = {
 
 # The ledger.
 LEDGER_LOG_ID = env("LEDGER_LOG_ID", "attest")
+# The log's name in its C2SP checkpoint notes (and the name of its key there): URL-like and
+# globally unique, e.g. "ledger.bank.example/attest", so a witness never confuses two logs.
+try:
+    LEDGER_LOG_ORIGIN = check_key_name(env("ATTEST_LOG_ORIGIN", f"attest.example/{LEDGER_LOG_ID}"))
+except NoteError as exc:
+    raise ImproperlyConfigured(f"ATTEST_LOG_ORIGIN: {exc}") from exc
 # Any API request larger than this is refused with 413 before parsing (a batch of 1,000
 # typical predictions is about 1 MB); a batch of more items with 413 too.
 LEDGER_MAX_REQUEST_BYTES = env_positive_int("LEDGER_MAX_REQUEST_BYTES", 8 * 1024 * 1024)

@@ -5,10 +5,10 @@
 ``ledger-extract/`` the model's governance events up to the as-of date: ``events.jsonl`` holds
                     each event's canonical bytes, one per line, exactly as the ledger committed
                     to them; ``events.json`` says which leaf each line is
-``proofs/``         the signed checkpoint the extract is proved against, and an RFC 6962
-                    inclusion proof for every sealed event
+``proofs/``         the signed checkpoint the extract is proved against (as JSON and as a
+                    C2SP signed note), and an RFC 6962 inclusion proof for every sealed event
 ``ledger/``         the ledger exported up to that checkpoint, in the verifier's format
-``verifier/``       the standalone verifier's three modules, to run ``python -m audit.verify``
+``verifier/``       the standalone verifier's modules, to run ``python -m audit.verify``
 ``MANIFEST.sha256`` the SHA-256 of every other file (``sha256sum -c`` reads it)
 ``README.txt``      how to verify all of it
 
@@ -29,6 +29,7 @@ from pathlib import Path
 from django.utils import timezone
 
 import audit
+from audit import signing
 from audit.export import export_ledger
 from audit.models import Checkpoint, GovernanceEvent, Leaf
 from audit.sequencer import inclusion_proof
@@ -44,6 +45,7 @@ VERIFIER_MODULES = (
     "canonical.py",
     "merkle.py",
     "projections.py",
+    "note.py",
     "purging.py",
     "verify.py",
 )
@@ -103,6 +105,8 @@ def pack_files(
     files["ledger-extract/events.json"] = _json({"model": model.slug, "as_of": str(as_of),
                                                  "events": index})  # fmt: skip
     files["proofs/checkpoint.json"] = _json(checkpoint.signed() if checkpoint else None)
+    if checkpoint is not None and checkpoint.note is not None:
+        files["proofs/checkpoint.note"] = checkpoint.note.encode()
     files["proofs/inclusion-proofs.json"] = _json({"tree_size": size, "proofs": proofs})
     if include_ledger and checkpoint is not None:
         with tempfile.TemporaryDirectory() as tmp:
@@ -188,6 +192,7 @@ def readme(model, as_of, documents, checkpoint, include_ledger) -> str:
         for d in documents
     )
     size = checkpoint.tree_size if checkpoint else 0
+    verifier_key = signing.verifier_key()
     ledger = (
         f"""4. Verify the ledger itself (entries 0 to {size - 1}) with the standalone verifier,
    pinning the log's public key that you obtained from the operator independently:
@@ -216,6 +221,7 @@ What is here
                                 each line the canonical bytes the ledger committed to
   ledger-extract/events.json    for each line: event type, time, leaf index, leaf hash
   proofs/checkpoint.json        the signed checkpoint (tree size {size}) the proofs are against
+  proofs/checkpoint.note        the same checkpoint as a C2SP signed note (tlog-checkpoint)
   proofs/inclusion-proofs.json  an RFC 6962 inclusion proof for every event sealed by then
   ledger/                       the whole ledger up to that checkpoint, as the verifier reads it
   verifier/audit/               the standalone verifier (python -m audit.verify), no Django
@@ -245,6 +251,12 @@ How to verify
                cp['tree_size'], [bytes.fromhex(h) for h in p['inclusion_proof']],
                bytes.fromhex(cp['root_hash']))
            print(p['line'], p['leaf_index'], 'ok' if ok else 'FAILED')"
+
+   The same checkpoint, as a C2SP signed note, verifies with standard transparency-log
+   tools, e.g. Go's golang.org/x/mod/sumdb/note (note.NewVerifier, then note.Open), given
+   the log's verifier key, which must equal the one the operator gave you independently:
+
+       {verifier_key}
 
 {ledger}
 Events logged after the checkpoint but before the end of {as_of} have no leaf index in

@@ -11,7 +11,16 @@ urlpatterns = [
         name="prediction-receipt",
     ),
     path("predictions/<uuid:event_id>/trail/", views.TrailView.as_view(), name="prediction-trail"),
-    path("checkpoints/latest/", views.LatestCheckpointView.as_view(), name="checkpoint-latest"),
+    path("checkpoints/latest/", views.CheckpointView.as_view(), name="checkpoint-latest"),
+    path(
+        "checkpoints/latest/note", views.CheckpointNoteView.as_view(), name="checkpoint-latest-note"
+    ),
+    path("checkpoints/<int:tree_size>/", views.CheckpointView.as_view(), name="checkpoint"),
+    path(
+        "checkpoints/<int:tree_size>/note",
+        views.CheckpointNoteView.as_view(),
+        name="checkpoint-note",
+    ),
     path(
         "checkpoints/<int:old_size>/consistency/<int:new_size>/",
         views.ConsistencyView.as_view(),

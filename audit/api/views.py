@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -111,18 +113,54 @@ class ReceiptView(APIView):
         return Response(proof)
 
 
-class LatestCheckpointView(APIView):
+NO_CHECKPOINT = OpenApiResponse(description="No checkpoint yet, or none of that tree size.")
+NOTE = OpenApiResponse(
+    response=OpenApiTypes.STR,
+    description="The checkpoint as a C2SP signed note (c2sp.org/tlog-checkpoint), exactly as "
+    "issued: origin, tree size and base64 root hash, a blank line, then the log's signature "
+    "line. Verify it with golang.org/x/mod/sumdb/note and the key `show_log_key` prints.",
+)
+
+
+def _checkpoint(tree_size: int | None) -> Checkpoint:
+    """The checkpoint of ``tree_size``, or the latest (None); 404 if there is none."""
+    checkpoints = Checkpoint.objects.order_by("-tree_size")
+    if tree_size is not None:
+        checkpoints = checkpoints.filter(tree_size=tree_size)
+    checkpoint = checkpoints.first()
+    if checkpoint is None:
+        raise NotFound("No checkpoint yet." if tree_size is None else "No checkpoint of that size.")
+    return checkpoint
+
+
+class CheckpointView(APIView):
+    """A signed checkpoint, the latest or by tree size, as Attest's JSON statement."""
+
     key_actions = {"GET": KeyAction.READ_LEDGER}
     required_permissions = {"GET": ["audit.view_checkpoint"]}
 
-    @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No checkpoint yet.")}
-    )
-    def get(self, request):
-        checkpoint = Checkpoint.objects.order_by("-tree_size").first()
-        if checkpoint is None:
-            return Response({"detail": "No checkpoint yet."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(checkpoint.signed())
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: NO_CHECKPOINT})
+    def get(self, request, tree_size: int | None = None):
+        return Response(_checkpoint(tree_size).signed())
+
+
+class CheckpointNoteView(APIView):
+    """A checkpoint, the latest or by tree size, as a C2SP signed note (text/plain)."""
+
+    key_actions = {"GET": KeyAction.READ_LEDGER}
+    required_permissions = {"GET": ["audit.view_checkpoint"]}
+
+    def perform_content_negotiation(self, request, force=False):
+        """Whatever the client accepts (``text/plain`` included): the note is text, and a
+        refusal is JSON like every other answer of the API."""
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(responses={(200, "text/plain"): NOTE, 404: NO_CHECKPOINT})
+    def get(self, request, tree_size: int | None = None):
+        checkpoint = _checkpoint(tree_size)
+        if checkpoint.note is None:
+            raise NotFound("This checkpoint was issued before checkpoints were signed as notes.")
+        return HttpResponse(checkpoint.note, content_type="text/plain; charset=utf-8")
 
 
 class ConsistencyView(APIView):

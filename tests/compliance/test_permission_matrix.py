@@ -83,6 +83,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, bool, set[str], int, int]] = {
     ("prediction-receipt", "GET"): (K.READ_LEDGER, True, EVERYONE, 202, 403),
     ("prediction-trail", "GET"): (K.READ_TRAIL, True, EVERYONE, 200, 403),
     ("checkpoint-latest", "GET"): (K.READ_LEDGER, False, EVERYONE, 404, 403),
+    ("checkpoint-latest-note", "GET"): (K.READ_LEDGER, False, EVERYONE, 404, 403),
+    ("checkpoint", "GET"): (K.READ_LEDGER, False, EVERYONE, 404, 403),
+    ("checkpoint-note", "GET"): (K.READ_LEDGER, False, EVERYONE, 404, 403),
     ("checkpoint-consistency", "GET"): (K.READ_LEDGER, False, EVERYONE, 404, 403),
     ("documents", "GET"): (K.ISSUE_DOCUMENTS, True, STAFF_READERS, 200, 403),
     ("documents", "POST"): (K.ISSUE_DOCUMENTS, True, {R, V, A}, 400, 403),
@@ -171,6 +174,7 @@ def world(db, version, risk_officer, validator, auditor, developer, service):
         "label": "1.0.0",
         "event_id": item["event_id"],
         "old_size": 1,
+        "tree_size": 1,
         "new_size": 1,
         "reference": "no-such-document",
     }

@@ -7,16 +7,21 @@ The pack (and so each document) is issued once for the module; its few tests sha
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
+import sysconfig
 import zipfile
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
-from audit import merkle
+from audit import merkle, note, signing
 from audit.verify import verify_directory
 from compliance.models import MonitoringReport
 from modelcards.models import DocumentKind, IssuedDocument
@@ -117,6 +122,34 @@ def test_the_ledger_and_every_governance_event_in_the_pack_verify(pack, files, t
         path = [bytes.fromhex(h) for h in p["inclusion_proof"]]
         root = bytes.fromhex(checkpoint["root_hash"])
         assert merkle.verify_inclusion(leaf, p["leaf_index"], checkpoint["tree_size"], path, root)
+
+
+def test_the_packs_checkpoint_note_states_its_checkpoint_under_the_key_the_readme_prints(files):
+    readme = files["README.txt"].decode()
+    assert signing.verifier_key() in readme
+    name, _, encoded = signing.verifier_key().split("+", 2)
+    stated = note.open_checkpoint(
+        files["proofs/checkpoint.note"].decode(), name, base64.b64decode(encoded)[1:]
+    )
+    checkpoint = json.loads(files["proofs/checkpoint.json"])["statement"]
+    assert (stated.tree_size, stated.root_hash.hex()) == (
+        checkpoint["tree_size"], checkpoint["root_hash"]
+    )  # fmt: skip
+
+
+def test_the_packs_own_verifier_runs_alone_and_checks_the_notes(pack, tmp_path):
+    """Run from verifier/, ``audit`` is the pack's copy: a module it lacks is an ImportError.
+    Without ``site`` (-S), the venv's editable install cannot lend the project's own modules;
+    its third-party packages come in by PYTHONPATH."""
+    with zipfile.ZipFile(io.BytesIO(bytes(pack.content))) as archive:
+        archive.extractall(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "audit.verify", "../ledger"],
+        cwd=tmp_path / "verifier", capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "checkpoint notes, each stating a verified checkpoint" in result.stdout
 
 
 def test_the_pack_is_a_ledger_event_issued_once_a_date_and_exported_by_the_command(
