@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from django.db import models
 
 
@@ -165,3 +166,27 @@ class OversightAction(models.TextChoices):
     REVERSE = "reverse", "Reverse a prediction"
     CONFIRM = "confirm", "Confirm a prediction"
     STOP = "stop", "Stop the model"
+
+
+class ScoreOf(models.TextChoices):
+    """Which outcome a version's logged score is the probability of.
+
+    A credit model may output the probability of repayment (favourable) or of default
+    (unfavourable); a fraud or recidivism model outputs a risk. Every metric, explanation and
+    document reads the score through ``favourable_probability`` and ``direction``, so a good
+    risk model is not reported with its AUC, calibration and reason codes reversed.
+    """
+
+    FAVOURABLE = "favourable", "the favourable outcome"
+    UNFAVOURABLE = "unfavourable", "the unfavourable outcome (a risk)"
+
+    @property
+    def direction(self) -> int:
+        """+1 when a higher score favours the subject, -1 when it counts against them."""
+        return 1 if self == ScoreOf.FAVOURABLE else -1
+
+    def favourable_probability(self, score):
+        """The stored score as the probability of the favourable outcome (order reversed for
+        a score that is not a probability, which keeps AUC right)."""
+        score = np.asarray(score, dtype=np.float64)
+        return score if self == ScoreOf.FAVOURABLE else 1.0 - score

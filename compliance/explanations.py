@@ -207,11 +207,16 @@ def run_forever(
             writer.close()
 
 
-def favourable_sign(favourable_value: Any, explainer: explain.ModelExplainer) -> int:
-    """+1 when a positive contribution favours the subject (it pushes towards the positive
-    class, and that class is the favourable decision), -1 when the positive class is the
-    unfavourable one. Regressors: +1 (a higher output is taken as favourable)."""
-    if explainer.negative_class is not None and _same(favourable_value, explainer.negative_class):
+def favourable_sign(version: ModelVersion, explainer: explain.ModelExplainer) -> int:
+    """+1 when a positive contribution favours the subject, -1 when it counts against them.
+
+    A classifier's contributions push towards its positive class, so its classes decide:
+    -1 when the positive class is the unfavourable outcome. A model without classes (a
+    regressor, a raw risk score) is read as its version declares its score (``score_of``).
+    """
+    if explainer.negative_class is None:
+        return version.score_direction.direction
+    if _same(version.model.favourable_value, explainer.negative_class):
         return -1
     return 1
 
@@ -296,7 +301,7 @@ def _compute(version: ModelVersion, rows: list[tuple]) -> list[_Written]:
     values, base_values, outputs = done.values.tolist(), done.base_values, done.outputs
     errors, holding = done.additivity_errors.tolist(), done.additive.tolist()
     now = timezone.now()
-    sign = favourable_sign(version.model.favourable_value, explainer)
+    sign = favourable_sign(version, explainer)
     common = {
         "model": version.model.slug,
         "version": version.label,
@@ -455,10 +460,12 @@ def _numbers(mapping: Any) -> dict[str, float]:
     }
 
 
-def logged_explanation(explanation: Any) -> Explanation | None:
+def logged_explanation(explanation: Any, favourable_sign: int = 1) -> Explanation | None:
     """An explanation as the service sent it: a flat object of feature -> contribution, or an
     object with ``contributions`` (and optionally ``base_value`` and ``output_space``).
-    Positive contributions are read as favouring the subject."""
+    Contributions are to the logged score, so ``favourable_sign`` is the direction the
+    version declares for it: -1 for a risk score, where a positive contribution counts
+    against the subject."""
     if not isinstance(explanation, dict) or not explanation:
         return None
     nested = explanation.get("contributions")
@@ -468,6 +475,7 @@ def logged_explanation(explanation: Any) -> Explanation | None:
         source="logged",
         status="logged",
         contributions=contributions,
+        favourable_sign=favourable_sign,
         base_value=float(base) if isinstance(base, int | float) else None,
         output_space=str(explanation.get("output_space", "")) if isinstance(nested, dict) else "",
         note="" if contributions else "The explanation logged is not in a recognised form.",
@@ -512,7 +520,9 @@ def explanation_of(
     """The prediction's explanation: as logged if it came with one, else as computed (by
     ``as_of``, if given), else None."""
     payload = payload if payload is not None else record.entry.payload() or {}
-    return logged_explanation(payload.get("explanation")) or computed_explanation(record, as_of)
+    sign = record.version.score_direction.direction
+    logged = logged_explanation(payload.get("explanation"), sign)
+    return logged or computed_explanation(record, as_of)
 
 
 def reason_codes(

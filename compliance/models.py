@@ -35,6 +35,7 @@ from .choices import (
     LifecycleStatus,
     ReviewDecision,
     RiskTier,
+    ScoreOf,
     Severity,
     VersionState,
 )
@@ -310,6 +311,7 @@ class ModelVersion(models.Model):
         "input_schema",
         "code_commit",
         "configuration",
+        "score_of",
         "evaluation_metrics",
         "baselines",
     )
@@ -341,6 +343,14 @@ class ModelVersion(models.Model):
     code_commit = models.CharField(max_length=100)
     configuration = models.JSONField(
         default=dict, blank=True, validators=[validate_json_object], help_text="Hyperparameters."
+    )
+    score_of = models.CharField(
+        "the score is the probability of",
+        max_length=20,
+        choices=ScoreOf.choices,
+        default=ScoreOf.FAVOURABLE,
+        help_text="Which outcome the logged score is the probability of: a probability of "
+        "default or a fraud risk is of the unfavourable one.",
     )
     evaluation_metrics = models.JSONField(
         default=dict, blank=True, validators=[validate_json_object]
@@ -461,8 +471,18 @@ class ModelVersion(models.Model):
         bundle: dict[str, Any] = {"model": self.model.slug}
         for name in self.BUNDLE_FIELDS:
             value = getattr(self, name)
+            if name == "score_of" and value == ScoreOf.FAVOURABLE:
+                # The direction entered the bundle after versions were hashed, all of them
+                # scoring the favourable outcome: listing only the other direction keeps
+                # every earlier manifest_sha256 (and any copy a third party holds) valid.
+                continue
             bundle[name] = value.isoformat() if isinstance(value, dt.date) else value
         return bundle
+
+    @property
+    def score_direction(self) -> ScoreOf:
+        """How this version's score is read (see ``ScoreOf``)."""
+        return ScoreOf(self.score_of)
 
     def compute_hashes(self) -> None:
         self.input_schema_sha256 = canonical_sha256(self.input_schema)

@@ -151,7 +151,12 @@ def compute(
             for k, v in (version.evaluation_metrics or {}).items()
             if k in ("accuracy", "roc_auc") and isinstance(v, int | float)
         }
-        report = drift.performance(truth.astype(float), score, y_pred=selected, reference=reference)
+        report = drift.performance(
+            truth.astype(float),
+            version.score_direction.favourable_probability(score),
+            y_pred=selected,
+            reference=reference,
+        )
         results.performance = report.to_dict()
     return results
 

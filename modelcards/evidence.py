@@ -52,6 +52,7 @@ from compliance.choices import (
     LifecycleStatus,
     OversightAction,
     RiskTier,
+    ScoreOf,
     VersionState,
 )
 from compliance.models import (
@@ -234,6 +235,8 @@ def version_facts(h, people: People) -> dict[str, Any]:
         "training_date_to": iso(h.training_date_to),
         "feature_pipeline_version": h.feature_pipeline_version,
         "code_commit": h.code_commit,
+        "score_of": h.score_of,
+        "score_of_label": ScoreOf(h.score_of).label,
         "code_commit_is_hash": bool(COMMIT.fullmatch(h.code_commit or "")),
         "configuration": flat_items(h.configuration or {}),
         # A bundle's evaluation may record its size beside its measures ("test_rows"): the
@@ -546,7 +549,11 @@ def fairness_facts(
     }
 
 
-def performance_facts(data: Decisions, metrics: dict[str, Any]) -> dict[str, Any] | None:
+def performance_facts(
+    data: Decisions, metrics: dict[str, Any], score_of: ScoreOf
+) -> dict[str, Any] | None:
+    """Back-testing of the logged decisions whose outcome arrived, the score read as the
+    probability of the favourable outcome whichever way the version declares it."""
     scored = ~np.isnan(data.score)
     if not (scored & ~np.isnan(data.truth)).any():
         return None
@@ -556,7 +563,10 @@ def performance_facts(data: Decisions, metrics: dict[str, Any]) -> dict[str, Any
         if k in ("accuracy", "roc_auc") and isinstance(v, int | float)
     }
     report = drift.performance(
-        data.truth[scored], data.score[scored], y_pred=data.decision[scored], reference=reference
+        data.truth[scored],
+        score_of.favourable_probability(data.score[scored]),
+        y_pred=data.decision[scored],
+        reference=reference,
     )
     return plain(report.to_dict())
 
@@ -750,7 +760,7 @@ def analytics(
             "payload_limit": PAYLOAD_LIMIT,
         },  # fmt: skip
         "fairness": fairness_facts(data, model["sensitive_attributes"], min_group),
-        "performance": performance_facts(data, metrics),
+        "performance": performance_facts(data, metrics, ScoreOf(version["score_of"])),
         "drift": drift_facts(data, payloads, baselines),
         "importance": importance,
     }

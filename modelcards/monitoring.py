@@ -181,6 +181,8 @@ def context(report: MonitoringReport) -> dict[str, Any]:
             "version": {
                 "label": version.label,
                 "manifest_sha256": version.manifest_sha256,
+                "score_of": version.score_of,
+                "score_of_label": version.get_score_of_display(),
                 "validation": sorted(validation.items()),
             },
             "report": r,

@@ -137,6 +137,7 @@ def bundle(**overrides) -> dict:
         "input_schema": input_schema(),
         "code_commit": "3f2c1e9",
         "configuration": {"C": 1.0, "max_iter": 500},
+        "score_of": "favourable",
         "evaluation_metrics": {"accuracy": 0.81, "roc_auc": 0.87},
         "baselines": {},
     }
