@@ -569,16 +569,7 @@ class _Projections:
             if rows.at(i) is not None:
                 rows.advance()
             while rows.next is not None and not _after(rows.next, i):
-                self.differ(
-                    Difference(
-                        rows.table,
-                        rows.next.get("pk"),
-                        "entry",
-                        f"leaf {rows.next.get('leaf')}",
-                        "out of leaf order",
-                    )
-                )
-                rows.advance()
+                self._stray(rows, "out of leaf order")
         if self.progress and i and i % PROGRESS_EVERY == 0:
             self.progress(f"projections: {i:,} entries rebuilt and compared")
 
@@ -634,19 +625,16 @@ class _Projections:
             pk = row["pk"] if row is not None else f"(of leaf {i})"
             self.missing_sensitive.append((i, pk, personal.get("subject")))
 
+    def _stray(self, rows, why: str) -> None:
+        """The next row of ``rows`` has no entry of its own here: name it and pass it."""
+        self.differ(Difference(rows.table, rows.next.get("pk"), "entry",
+                               f"leaf {rows.next.get('leaf')}", why))  # fmt: skip
+        rows.advance()
+
     def finish(self) -> None:
         for rows in self.entry_files:
             while rows.next is not None:
-                self.differ(
-                    Difference(
-                        rows.table,
-                        rows.next.get("pk"),
-                        "entry",
-                        f"leaf {rows.next.get('leaf')}",
-                        "no entry of the export",
-                    )
-                )
-                rows.advance()
+                self._stray(rows, "no entry of the export")
         for i, pk, subject in self.missing_sensitive:
             if subject not in self.erased:
                 self.differ(
