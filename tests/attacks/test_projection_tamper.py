@@ -12,6 +12,7 @@ governance tables take it but the verifiers name it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from io import StringIO
@@ -34,7 +35,7 @@ from compliance.models import LegalHold, ModelVersion
 from compliance.retention import place_legal_hold
 from tests.audit.conftest import POSTGRES, committed, outcome, prediction
 from tests.audit.test_tamper import sql as superuser_sql
-from tests.compliance.explain_support import (  # noqa: F401 - fixtures  # noqa: F401  # noqa: F401
+from tests.compliance.explain_support import (  # noqa: F401 - fixtures
     applications,
     background_rows,
     credit_version,
@@ -84,6 +85,16 @@ def verifications(tmp_path, kept: str) -> list[str]:
     )
     assert standalone.returncode == 1, standalone.stdout + standalone.stderr
     return [str(failed.value), standalone.stdout]
+
+
+def standalone(export) -> str:
+    """What ``python -m audit.verify`` says of ``export``, which must fail."""
+    said = subprocess.run(
+        [sys.executable, "-m", "audit.verify", str(export)], capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert said.returncode == 1, said.stdout + said.stderr
+    return said.stdout
 
 
 def approval() -> GovernanceEvent:
@@ -260,3 +271,26 @@ def test_the_app_role_changing_a_models_risk_tier_is_named(served, tmp_path):
     as_app("UPDATE compliance_aimodel SET risk_tier = 3 WHERE id = %s", [served.model_id])
     for said in verifications(tmp_path, kept):
         assert f"compliance_aimodel {served.model_id}: risk_tier is 3" in said, said
+
+
+# ---------------------------------------------------------------------------- in the export
+
+
+def test_a_projection_row_moved_out_of_leaf_order_in_the_export_is_named(served, tmp_path):
+    export_ledger(tmp_path)
+    rows = tmp_path / "projections" / "audit_predictionrecord.jsonl"
+    rule, first, second, *rest = rows.read_text().splitlines(keepends=True)
+    rows.write_text("".join([rule, second, first, *rest]))
+    said = standalone(tmp_path)
+    assert "out of leaf order" in said and "audit_predictionrecord" in said, said
+
+
+def test_a_projection_row_with_no_entry_in_the_export_is_named(served, tmp_path):
+    export_ledger(tmp_path)
+    rows = tmp_path / "projections" / "audit_predictionrecord.jsonl"
+    *_, last = rows.read_text().splitlines()
+    forged = json.loads(last) | {"leaf": 10**6, "pk": 10**6}
+    rows.write_text(rows.read_text() + json.dumps(forged) + "\n")
+    said = standalone(tmp_path)
+    assert f"audit_predictionrecord {10**6}: entry is 'leaf {10**6}'" in said, said
+    assert "no entry of the export" in said
