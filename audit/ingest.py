@@ -195,6 +195,19 @@ class _Prediction:
     content_sha256: str
 
 
+def _version_key(item: Any) -> tuple[str, str] | None:
+    """(model slug, version label) of a prediction, if both are non-empty strings; else None
+    (a list or an object there is no key to look a version up by)."""
+    if not isinstance(item, dict):
+        return None
+    model, label = item.get("model"), item.get("version")
+    return (
+        (model, label)
+        if isinstance(model, str) and isinstance(label, str) and model and label
+        else None
+    )
+
+
 def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Prediction | None, dict]:
     errors: dict[str, str] = {}
     if not isinstance(item, dict):
@@ -208,8 +221,9 @@ def _check_prediction(index: int, item: Any, versions: dict) -> tuple[_Predictio
     for name in ("model", "version"):
         if not isinstance(item.get(name), str) or not item.get(name):
             errors[name] = "Required: the model slug and version label that made the prediction."
-    version = versions.get((item.get("model"), item.get("version")))
-    if version is None and "model" not in errors and "version" not in errors:
+    key = _version_key(item)
+    version = versions.get(key) if key is not None else None
+    if version is None and key is not None:
         errors["version"] = f"Unknown model version {item['model']} {item['version']}."
     decided_at = _timestamp(item.get("decided_at"))
     if decided_at is None:
@@ -278,11 +292,7 @@ def ingest_predictions(items: Sequence[Any]) -> list[Receipt]:
 
 
 def _ingest_predictions(items: Sequence[Any], look_up: bool) -> list[Receipt]:
-    keys = {
-        (item.get("model"), item.get("version"))
-        for item in items
-        if isinstance(item, dict) and isinstance(item.get("model"), str)
-    }
+    keys = {key for item in items if (key := _version_key(item)) is not None}
     versions = _versions(keys)
     checked: list[_Prediction] = []
     errors = []

@@ -96,6 +96,18 @@ def test_a_nul_in_the_model_slug_of_a_prediction_is_a_400_naming_it(api, service
     assert "model" in refused_item(response, 0)
 
 
+@pytest.mark.parametrize("value", [[], {}, ["1.0.0"], {"label": "1.0.0"}, 7, True])
+@pytest.mark.parametrize("field", ["model", "version"])
+def test_a_model_or_version_that_is_not_a_string_is_a_400_naming_it(
+    api, service, version, field, value
+):
+    """Found by the ingest property test (``{"version": []}`` was a 500: a list is no key)."""
+    response = post(
+        api.as_(service), "/api/v1/predictions/", json.dumps([prediction(**{field: value})])
+    )
+    assert field in refused_item(response, 0)
+
+
 def test_every_hostile_item_of_a_batch_is_named(api, service, version):
     batch = [prediction(inputs={"income": SLOT}), prediction(), prediction(output=SLOT)]
     text = json.dumps(batch).replace(f'"{SLOT}"', str(2**64), 1).replace(f'"{SLOT}"', '"\\ud800"')
