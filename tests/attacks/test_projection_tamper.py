@@ -77,21 +77,14 @@ def verifications(tmp_path, kept: str) -> list[str]:
         call_command("verify_ledger", "--checkpoint", kept, stdout=StringIO(), stderr=StringIO())
     export = tmp_path / "export"
     export_ledger(export)
-    standalone = subprocess.run(
-        [sys.executable, "-m", "audit.verify", str(export), "--checkpoint", kept],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert standalone.returncode == 1, standalone.stdout + standalone.stderr
-    return [str(failed.value), standalone.stdout]
+    return [str(failed.value), standalone(export, "--checkpoint", kept)]
 
 
-def standalone(export) -> str:
+def standalone(export, *options: str) -> str:
     """What ``python -m audit.verify`` says of ``export``, which must fail."""
     said = subprocess.run(
-        [sys.executable, "-m", "audit.verify", str(export)], capture_output=True, text=True,
-        timeout=120,
+        [sys.executable, "-m", "audit.verify", str(export), *options],
+        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert said.returncode == 1, said.stdout + said.stderr
     return said.stdout
