@@ -18,6 +18,8 @@ from compliance.backends import json_array_sql, permissions_sql
 from compliance.models import AIModel, UserAPIKey
 
 KEYWORD = "Api-Key"
+# What a caller without (valid) credentials is told to send (every 401, and the schema).
+HOW_TO_AUTHENTICATE = f'Send "Authorization: {KEYWORD} <key>".'
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -107,5 +109,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": 'Send "Api-Key <key>"; keys come from manage.py create_api_key.',
+            "description": f"{HOW_TO_AUTHENTICATE} Keys come from manage.py create_api_key.",
         }

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from compliance.api.authentication import HOW_TO_AUTHENTICATE
 from compliance.api.parsers import UnstorableBody
 from compliance.api.permissions import KeyScopeRefused
 from compliance.models import (
@@ -30,6 +31,10 @@ WORKFLOW_STATUS = (
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response = drf_exception_handler(exc, context)
+        response.data = {"detail": f"{exc.detail} {HOW_TO_AUTHENTICATE}"}
+        return response
     if isinstance(exc, KeyScopeRefused):
         return Response(exc.body, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, UnstorableBody):

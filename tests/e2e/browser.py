@@ -132,12 +132,13 @@ class BrowserTestCase(StaticLiveServerTestCase):
     def text(self) -> str:
         return self.browser.find_element(By.TAG_NAME, "body").text
 
-    def screenshot(self, name: str) -> Path:
-        """The whole page as a PNG in SCREENSHOTS."""
-        height = self.browser.execute_script("return document.documentElement.scrollHeight")
-        self.browser.set_window_size(1400, max(height, 800))
+    def screenshot(self, name: str, width: int = 1400, height: int = 1000) -> Path:
+        """The whole page as a PNG in SCREENSHOTS, ``width`` wide; the window is left at
+        ``width`` × ``height``."""
+        page = self.browser.execute_script("return document.documentElement.scrollHeight")
+        self.browser.set_window_size(width, max(page, 800))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / name
         self.browser.save_screenshot(str(path))
-        self.browser.set_window_size(1400, 1000)
+        self.browser.set_window_size(width, height)
         return path
