@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Max, Min, Q
 
 from audit.models import (
@@ -469,28 +470,60 @@ class Decisions:
     last: str | None
 
 
+def _raw(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset as the database driver gives them, without the
+    ORM's per-value converters: at a million decisions those cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _json_reader():
+    """Reads JSON columns fetched by :func:`_raw` (text on SQLite, text or decoded on
+    PostgreSQL), decoding each distinct text once: sensitive attributes and outcome labels
+    take a handful of values over many rows."""
+    seen: dict[str, Any] = {}
+
+    def read(value):
+        if not isinstance(value, str | bytes):
+            return value
+        if value not in seen:
+            seen[value] = json.loads(value)
+        return seen[value]
+
+    return read
+
+
 def decisions(version_id: int, favourable_value: Any, cutoff: dt.datetime) -> Decisions | None:
-    rows = list(
-        PredictionRecord.objects.filter(
-            version_id=version_id, received_at__lt=cutoff, favourable__isnull=False
-        )
-        .order_by("-decided_at", "-pk")
-        .values_list("pk", "score", "favourable", "sensitive__values", "decided_at")[
-            :ANALYSIS_LIMIT
-        ]
+    """The version's latest ``ANALYSIS_LIMIT`` decisions logged before ``cutoff``, with the
+    current (last uncorrected) outcome of each where one arrived."""
+    logged = PredictionRecord.objects.filter(
+        version_id=version_id, received_at__lt=cutoff, favourable__isnull=False
+    ).order_by("-decided_at", "-pk")
+    rows = _raw(
+        logged.values_list("pk", "score", "favourable", "sensitive__values")[:ANALYSIS_LIMIT]
     )
     if not rows:
         return None
-    labels: dict[int, Any] = {}
+    span = dict(
+        PredictionRecord.objects.filter(pk__in=[rows[-1][0], rows[0][0]]).values_list(
+            "pk", "decided_at"
+        )
+    )  # rows run from the latest decision back to the earliest
+    read = _json_reader()
     outcomes = OutcomeRecord.objects.filter(
-        prediction__version_id=version_id, received_at__lt=cutoff
+        prediction__version_id=version_id,
+        prediction__decided_at__gte=span[rows[-1][0]],
+        received_at__lt=cutoff,
     ).order_by("received_at", "pk")
-    outcome_rows = list(outcomes.values_list("pk", "prediction_id", "label", "corrects_id"))
+    outcome_rows = _raw(outcomes.values_list("pk", "prediction_id", "label", "corrects_id"))
     corrected = {corrects for _, _, _, corrects in outcome_rows if corrects}
-    for pk, prediction_id, label, _ in outcome_rows:
-        if pk not in corrected:
-            labels[prediction_id] = label
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    labels = {
+        prediction_id: read(label)
+        for pk, prediction_id, label, _ in outcome_rows
+        if pk not in corrected
+    }
     truth = np.array(
         [
             (1.0 if labels[r[0]] == favourable_value else 0.0) if r[0] in labels else np.nan
@@ -498,13 +531,13 @@ def decisions(version_id: int, favourable_value: Any, cutoff: dt.datetime) -> De
         ]
     )
     return Decisions(
-        ids=ids,
+        ids=np.array([r[0] for r in rows], dtype=np.int64),
         score=np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64),
         decision=np.array([1 if r[2] else 0 for r in rows], dtype=np.int64),
         truth=truth,
-        sensitive=[r[3] for r in rows],
-        first=iso(min(r[4] for r in rows)),
-        last=iso(max(r[4] for r in rows)),
+        sensitive=[read(r[3]) for r in rows],
+        first=iso(span[rows[-1][0]]),
+        last=iso(span[rows[0][0]]),
     )
 
 
