@@ -96,7 +96,7 @@ for i in range(args.runs):
     runs.append((time.perf_counter() - started, gathered - started, time.perf_counter() - gathered))
     pages = pdf.pages
 totals = [r[0] for r in runs]
-warm = runs[1:]
+warm = runs[1:] or runs
 print(
     f"SR 11-7 model documentation, demo model, {args.decisions:,} logged decisions, a monitoring "
     f"report, "
