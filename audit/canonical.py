@@ -25,8 +25,6 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import rfc8785
-
 # ECMAScript's Number.MAX_SAFE_INTEGER, the reference implementation's bound: 2**53 itself is
 # refused too, since 2**53 + 1 reads back as it.
 SAFE_INTEGER = 2**53 - 1
@@ -190,6 +188,8 @@ def canonical_json(value: Any) -> bytes:
         pass
     for path, reason in refusals(value):
         raise NotCanonicalisable(path_text(path), reason)
+    import rfc8785  # only here, so the standalone verifier runs on the standard library alone
+
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:  # any type not JSON

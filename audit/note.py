@@ -24,8 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from audit import ed25519
 
 ED25519 = b"\x01"  # the signed-note algorithm byte of Ed25519
 DASH = "\u2014"  # a signature line starts with an em dash and a space
@@ -102,12 +101,8 @@ def open_checkpoint(note: str, name: str, public_key: bytes) -> CheckpointNote:
             raise NoteError(f"the signature of {name} is not base64") from None
         if raw[:4] != wanted:
             continue
-        try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], body.encode())
-        except InvalidSignature:
-            raise NoteError(
-                f"the signature of {name} does not verify: the note was altered"
-            ) from None
+        if not ed25519.verify(public_key, raw[4:], body.encode()):
+            raise NoteError(f"the signature of {name} does not verify: the note was altered")
         signed = True
     if not signed:
         raise NoteError(f"the note carries no signature by the key {name}+{wanted.hex()}")

@@ -1,6 +1,7 @@
 """Verify an exported Attest ledger, without Django: ``python -m audit.verify DIR
-[--checkpoint FILE ...] [--public-key FILE]``. Needs only the stdlib, ``cryptography`` and the
-pure modules ``audit.merkle``, ``audit.canonical``, ``audit.purging`` and ``audit.note``.
+[--checkpoint FILE ...] [--public-key FILE]``. Needs only the standard library and the pure
+modules ``audit.merkle``, ``audit.canonical``, ``audit.purging``, ``audit.note`` and
+``audit.ed25519`` (``cryptography``, when installed, only speeds up the signature checks).
 
 DIR holds what the exporter writes:
 
@@ -63,11 +64,7 @@ from dataclasses import dataclass, field
 from itertools import islice, zip_longest
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from audit import note
+from audit import ed25519, note
 from audit.canonical import canonical_json, sha256_hex
 from audit.merkle import EMPTY_ROOT, Frontier, leaf_hash
 from audit.projections import (
@@ -155,15 +152,13 @@ def _recorded(line: bytes, number: int | None = None) -> bytes | None:
     raise _Unusable(f"{LEAF_HASHES} line {number}: not a SHA-256 hash in hex: {line[:80]!r}")
 
 
-def _load_key(pem: bytes | str, source: str) -> tuple[Ed25519PublicKey, str]:
+def _load_key(pem: bytes | str, source: str) -> tuple[bytes, str]:
+    """The raw Ed25519 key of a PEM and its key id (SHA-256 of the raw key, in hex)."""
     try:
-        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise _Unusable(f"{source}: not a PEM public key ({exc})") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise _Unusable(f"{source}: not an Ed25519 public key")
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return key, sha256_hex(raw)
+        raw = ed25519.public_key_from_pem(pem)
+    except ValueError as exc:  # includes a PEM that is not ASCII or whose base64 is broken
+        raise _Unusable(f"{source}: not an Ed25519 PEM public key ({exc})") from None
+    return raw, sha256_hex(raw)
 
 
 def _read_checkpoints(path: Path, name: str) -> list[_Checkpoint]:
@@ -194,19 +189,17 @@ def _read_checkpoints(path: Path, name: str) -> list[_Checkpoint]:
     return checkpoints
 
 
-def _check_signature(cp: _Checkpoint, key: Ed25519PublicKey, key_id: str) -> None:
+def _check_signature(cp: _Checkpoint, key: bytes, key_id: str) -> None:
     if cp.statement["key_id"] != key_id:
         raise _Failed(
             f"{cp} names key {cp.statement['key_id']}, but the key in use is {key_id}: "
             "it was signed by another key (or the wrong public key was given)"
         )
-    try:
-        key.verify(cp.signature, cp.signed)
-    except InvalidSignature:
-        raise _Failed(f"{cp} has an invalid signature: it was altered or forged") from None
+    if not ed25519.verify(key, cp.signature, cp.signed):
+        raise _Failed(f"{cp} has an invalid signature: it was altered or forged")
 
 
-def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key_id: str) -> None:
+def _check_export_checkpoints(cps: list[_Checkpoint], key: bytes, key_id: str) -> None:
     """Step 1: signatures, one log, sizes never decreasing, one root per size."""
     by_size: dict[int, _Checkpoint] = {}
     for previous, cp in zip([None, *cps], cps, strict=False):
@@ -220,20 +213,19 @@ def _check_export_checkpoints(cps: list[_Checkpoint], key: Ed25519PublicKey, key
             raise _Failed(f"{first} and {cp} sign different roots for one size: a forked log")
 
 
-def _check_notes(directory: Path, cps: list[_Checkpoint], key: Ed25519PublicKey) -> int:
+def _check_notes(directory: Path, cps: list[_Checkpoint], key: bytes) -> int:
     """Step 1, the notes: each verifies under the log's key and origin and states the tree of
     a signed JSON checkpoint; ``checkpoint.note`` is the last. How many there are."""
     path = directory / NOTES
     if not path.exists():
         return 0
     roots = {cp.size: cp.root for cp in cps}
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     origin, text, number = None, None, 0
     for number, line in enumerate(_lines(path), 1):
         try:
             text = json.loads(line)["note"]
             origin = origin or text.partition("\n")[0]
-            stated = note.open_checkpoint(text, origin, raw)
+            stated = note.open_checkpoint(text, origin, key)
         except (ValueError, TypeError, KeyError) as exc:  # NoteError is a ValueError
             raise _Failed(f"checkpoint note #{number} is refused: {exc}") from None
         if roots.get(stated.tree_size) != stated.root_hash:
@@ -737,7 +729,7 @@ def verify_directory(
         f"{latest.statement['issued_at']}, log {latest.statement['log_id']!r}"
         if latest
         else "latest: no signed checkpoint in the export",
-        f"key id: {key_id}",
+        f"log key fingerprint: {key_id} (SHA-256 of the raw Ed25519 public key)",
         *(
             [f"notes: {notes:,} checkpoint notes, each stating a verified checkpoint"]
             if notes

@@ -1134,6 +1134,11 @@ class MonitoringReport(AppendOnlyModel):
             "passed": self.passed,
         }
 
+    def content_bytes(self) -> bytes:
+        """The RFC 8785 canonical JSON of ``content()``: the bytes whose SHA-256 is
+        ``content_sha256``, served as they are by the API and put in evidence packs."""
+        return canonical_json(self.content())
+
 
 class ModelArtifact(AppendOnlyModel):
     """The model file of a version, uploaded in skops format (never pickle), and the small

@@ -21,7 +21,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from audit.canonical import canonical_sha256
+from audit.canonical import sha256_hex
 from audit.ledger import raise_alert, record_event
 from audit.models import PredictionRecord
 from compliance import drift, monitoring, workflow
@@ -371,7 +371,7 @@ def _store(
             requested_by=actor,
             created_at=timezone.now(),
         )
-        report.content_sha256 = canonical_sha256(report.content())
+        report.content_sha256 = sha256_hex(report.content_bytes())
         report.save()
         record_event(
             "report.completed",

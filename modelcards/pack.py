@@ -2,15 +2,19 @@
 
 ``documents/``      the SR 11-7 documentation and validation report, the Annex IV technical
                     documentation and the model card, as issued (each a ledger event)
-``ledger-extract/`` the model's governance events up to the as-of date: ``events.jsonl`` holds
-                    each event's canonical bytes, one per line, exactly as the ledger committed
-                    to them; ``events.json`` says which leaf each line is
+``ledger-extract/`` the model's governance events up to the as-of date and the documents'
+                    issue: ``events.jsonl`` holds each event's canonical bytes, one per line,
+                    exactly as the ledger committed to them; ``events.json`` says which leaf
+                    each line is
 ``proofs/``         the signed checkpoint the extract is proved against (as JSON and as a
-                    C2SP signed note), and an RFC 6962 inclusion proof for every sealed event
+                    C2SP signed note), and an RFC 6962 inclusion proof for every event: the
+                    pack seals before it packs, so there is no unproved line
+``reports/``        the monitoring reports of the extract, as hashed (JSON) and as PDFs
 ``ledger/``         the ledger exported up to that checkpoint, in the verifier's format
-``verifier/``       the standalone verifier's modules, to run ``python -m audit.verify``
+``verifier/``       ``verify_pack.py`` and the standalone verifier's modules
+                    (``python -m audit.verify``): the standard library only, no pip install
 ``MANIFEST.sha256`` the SHA-256 of every other file (``sha256sum -c`` reads it)
-``README.txt``      how to verify all of it
+``VERIFY.txt``      how to verify all of it: commands to run as they stand
 
 The zip is deterministic (sorted names, fixed timestamps), so the same pack for the same date
 has the same SHA-256; that hash is recorded in the ledger when the pack is issued.
@@ -26,23 +30,30 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from django.db.models import Q
 from django.utils import timezone
 
 import audit
 from audit import signing
 from audit.export import export_ledger
 from audit.models import Checkpoint, GovernanceEvent, Leaf
-from audit.sequencer import inclusion_proof
-from compliance.models import AIModel
+from audit.sequencer import NotSealed, await_sealed, inclusion_proof
+from compliance.models import AIModel, MonitoringReport
 from compliance.names import checked
 
+from . import verify_pack
 from .documents import Progress, _nothing, issue, store
 from .evidence import cutoff_for
 from .models import PACK_DOCUMENTS, DocumentKind, IssuedDocument
+from .monitoring import filename as monitoring_filename
+from .monitoring import render_monitoring_report
+
+INSTRUCTIONS = "VERIFY.txt"  # the name the project's README and the demo give it
 
 VERIFIER_MODULES = (
     "__init__.py",
     "canonical.py",
+    "ed25519.py",
     "merkle.py",
     "projections.py",
     "note.py",
@@ -51,64 +62,75 @@ VERIFIER_MODULES = (
 )
 
 
-def _events(model: AIModel, cutoff: dt.datetime):
+def _events(model: AIModel, cutoff: dt.datetime, documents: list[IssuedDocument]):
+    """The model's governance events up to the cutoff, and the issue of each document of the
+    pack (issued now, so after a past cutoff): every document is then proved by its event."""
     # Packs themselves are left out: each would change the next pack issued for the date.
+    before = Q(model=model, occurred_at__lt=cutoff) & ~Q(event_type__startswith="evidence_pack.")
+    issued = Q(pk__in=[d.event_id for d in documents])
     return (
-        GovernanceEvent.objects.filter(model=model, occurred_at__lt=cutoff)
-        .exclude(event_type__startswith="evidence_pack.")
-        .select_related("entry")
-        .order_by("entry_id")
+        GovernanceEvent.objects.filter(before | issued).select_related("entry").order_by("entry_id")
     )
 
 
 def pack_files(
-    model: AIModel, as_of: dt.date, documents: list[IssuedDocument], include_ledger: bool = True
+    model: AIModel,
+    as_of: dt.date,
+    documents: list[IssuedDocument],
+    include_ledger: bool = True,
+    progress: Progress = _nothing,
 ) -> dict[str, bytes]:
-    """Every file of the pack but the manifest, by path."""
+    """Every file of the pack but the manifest, by path. Every event of the extract must be
+    sealed (``issue_pack`` seals first); the pack's checkpoint is the first that covers them
+    all, so the same events give the same checkpoint however much is logged later."""
     cutoff = cutoff_for(as_of)
     files: dict[str, bytes] = {}
     for document in documents:
         files[f"documents/{document.filename}"] = bytes(document.content)
-    checkpoint = Checkpoint.objects.filter(issued_at__lt=cutoff).order_by("-tree_size").first()
-    size = checkpoint.tree_size if checkpoint else 0
-    events = list(_events(model, cutoff))
+    events = list(_events(model, cutoff, documents))
     leaves = dict(
         Leaf.objects.filter(entry_id__in=[e.entry_id for e in events]).values_list(
             "entry_id", "index"
         )
     )
+    unsealed = [e.entry_id for e in events if e.entry_id not in leaves]
+    if unsealed:
+        raise NotSealed(f"entries {unsealed[:5]} are in no checkpoint: seal before packing")
+    last = max(leaves.values(), default=-1)
+    checkpoint = Checkpoint.objects.filter(tree_size__gt=last).order_by("tree_size").first()
+    if checkpoint is None:
+        raise NotSealed(f"no signed checkpoint covers leaf {last}: seal before packing")
+    size = checkpoint.tree_size
     lines, index, proofs = [], [], []
     for line, event in enumerate(events, 1):
-        canonical = bytes(event.entry.canonical)
-        leaf = leaves.get(event.entry_id)
-        sealed = leaf is not None and leaf < size
-        lines.append(canonical)
+        leaf = leaves[event.entry_id]
+        lines.append(bytes(event.entry.canonical))
         index.append(
             {
                 "line": line,
                 "event_type": event.event_type,
                 "occurred_at": event.occurred_at.isoformat().replace("+00:00", "Z"),
-                "leaf_index": leaf if sealed else None,
+                "leaf_index": leaf,
                 "leaf_hash": event.entry.leaf_hash_hex,
             }
         )
-        if sealed:
-            proofs.append(
-                {
-                    "line": line,
-                    "leaf_index": leaf,
-                    "leaf_hash": event.entry.leaf_hash_hex,
-                    "inclusion_proof": [h.hex() for h in inclusion_proof(leaf, size)],
-                }
-            )
+        proofs.append(
+            {
+                "line": line,
+                "leaf_index": leaf,
+                "leaf_hash": event.entry.leaf_hash_hex,
+                "inclusion_proof": [h.hex() for h in inclusion_proof(leaf, size)],
+            }
+        )
     files["ledger-extract/events.jsonl"] = b"".join(line + b"\n" for line in lines)
     files["ledger-extract/events.json"] = _json({"model": model.slug, "as_of": str(as_of),
                                                  "events": index})  # fmt: skip
-    files["proofs/checkpoint.json"] = _json(checkpoint.signed() if checkpoint else None)
-    if checkpoint is not None and checkpoint.note is not None:
-        files["proofs/checkpoint.note"] = checkpoint.note.encode()
+    files["proofs/checkpoint.json"] = _json(checkpoint.signed())
+    files["proofs/checkpoint.note"] = checkpoint.note.encode()
     files["proofs/inclusion-proofs.json"] = _json({"tree_size": size, "proofs": proofs})
-    if include_ledger and checkpoint is not None:
+    progress(75, "Rendering the monitoring reports")
+    files.update(report_files(events))
+    if include_ledger:
         with tempfile.TemporaryDirectory() as tmp:
             # The ledger as of the checkpoint, without today's projections: the same pack for
             # the same date is the same bytes (the live tables are checked by verify_ledger).
@@ -118,7 +140,34 @@ def pack_files(
     source = Path(audit.__file__).parent
     for name in VERIFIER_MODULES:
         files[f"verifier/audit/{name}"] = (source / name).read_bytes()
-    files["README.txt"] = readme(model, as_of, documents, checkpoint, include_ledger).encode()
+    files["verifier/verify_pack.py"] = Path(verify_pack.__file__).read_bytes()
+    files[INSTRUCTIONS] = readme(model, as_of, documents, checkpoint, include_ledger).encode()
+    return files
+
+
+def report_files(events: list[GovernanceEvent]) -> dict[str, bytes]:
+    """Each monitoring report whose ``report.completed`` event is in the extract: its content
+    exactly as hashed (``reports/<id>.json``) and its PDF, which prints that hash, so every
+    figure the documents take from a report ties to a proven event."""
+    ids = [int(e.object_id) for e in events if e.event_type == "report.completed"]
+    files, listed = {}, []
+    reports = MonitoringReport.objects.filter(pk__in=ids).select_related("model", "version")
+    for report in reports.order_by("created_at", "pk"):
+        pdf = render_monitoring_report(report)
+        files[f"reports/{report.pk}.json"] = report.content_bytes()
+        files[f"reports/{monitoring_filename(report)}"] = pdf.content
+        listed.append(
+            {
+                "id": report.pk,
+                "version": report.version.label,
+                "window": [report.window_start.isoformat(), report.window_end.isoformat()],
+                "content_sha256": report.content_sha256,
+                "json": f"reports/{report.pk}.json",
+                "pdf": f"reports/{monitoring_filename(report)}",
+                "pdf_sha256": pdf.sha256,
+            }
+        )
+    files["reports/index.json"] = _json({"reports": listed})
     return files
 
 
@@ -160,8 +209,10 @@ def issue_pack(
     for i, kind in enumerate(PACK_DOCUMENTS):
         progress(5 + 15 * i, f"Issuing the {DocumentKind(kind).label}")
         documents.append(issue(kind, model, as_of=as_of, user=user))
+    progress(65, "Sealing the documents' issue into a signed checkpoint")
+    await_sealed(max(d.event.entry_id for d in documents))
     progress(70, "Extracting the ledger and its proofs")
-    files = pack_files(model, as_of, documents, include_ledger)
+    files = pack_files(model, as_of, documents, include_ledger, progress)
     files["MANIFEST.sha256"] = manifest(files)
     digest = hashlib.sha256(files["MANIFEST.sha256"]).hexdigest()
     reference = checked(f"PACK-{model.slug}-{as_of:%Y%m%d}-{digest[:10]}")  # names the zip
@@ -187,78 +238,84 @@ def issue_pack(
 
 
 def readme(model, as_of, documents, checkpoint, include_ledger) -> str:
+    """VERIFY.txt. Its commands are the lines that start with ``$``: the tests run them as
+    they stand, in a fresh ``python3.11 -m venv``, so they must need nothing but the pack,
+    the standard library and the key the auditor saves as ``log-key.pem``."""
     listed = "\n".join(
         f"  documents/{d.filename}\n      {d.get_kind_display()}, SHA-256 {d.sha256}"
         for d in documents
     )
-    size = checkpoint.tree_size if checkpoint else 0
-    verifier_key = signing.verifier_key()
+    size = checkpoint.tree_size
     ledger = (
-        f"""4. Verify the ledger itself (entries 0 to {size - 1}) with the standalone verifier,
-   pinning the log's public key that you obtained from the operator independently:
+        f"""4. Verify the ledger itself (entries 0 to {size - 1}) with the standalone verifier:
+   every checkpoint's signature under your key, every entry's hash, every root:
 
-       cd verifier && python -m audit.verify ../ledger --public-key YOUR-COPY-OF-THE-KEY.pem
+    $ cd verifier && python -m audit.verify ../ledger --public-key ../log-key.pem
 
-   It needs Python 3.11 and `pip install cryptography rfc8785`; it reads ../ledger and
-   prints "verified N entries ..." or the first entry that was modified, deleted, inserted or
-   reordered, or a truncated tail. Checkpoints you kept from earlier exports can be added with
-   --checkpoint FILE: they catch a log that rewrote its history and re-signed it.
-
-5. Check that each line of ledger-extract/events.jsonl is the entry at its leaf index:
-   line L of events.jsonl equals line (leaf_index + 1) of ledger/entries.jsonl.
+   It prints "verified N entries ..." or the first entry that was modified, deleted, inserted
+   or reordered, or a truncated tail. Checkpoints you kept from earlier exports can be added
+   with --checkpoint FILE: they catch a log that rewrote its history and re-signed it.
 """
-        if include_ledger and checkpoint
-        else "4. This pack was issued without the ledger export: verify the proofs of step 3.\n"
+        if include_ledger
+        else "4. This pack was issued without the ledger export: step 2 is the whole check.\n"
     )
     return f"""Attest evidence pack: {model.name} ({model.slug}) as of {as_of}
 =====================================================================
+
+Log key fingerprint: {signing.key_id()}
+  (SHA-256 of the log's raw Ed25519 public key; the footer of every document prints it, and
+  the operator's `manage.py show_log_key` prints it as "key id". Compare it with the one you
+  obtained from the operator independently: the pack proves nothing under another key.)
 
 What is here
 ------------
 {listed}
 
-  ledger-extract/events.jsonl   the model's governance events up to {as_of} (UTC, end of day),
-                                each line the canonical bytes the ledger committed to
+  ledger-extract/events.jsonl   the model's governance events up to {as_of} (UTC, end of day)
+                                and the issue of each document above, each line the canonical
+                                bytes the ledger committed to
   ledger-extract/events.json    for each line: event type, time, leaf index, leaf hash
-  proofs/checkpoint.json        the signed checkpoint (tree size {size}) the proofs are against
+  proofs/checkpoint.json        the signed checkpoint (tree size {size}) every line is proved
+                                against: the first that covers them all
   proofs/checkpoint.note        the same checkpoint as a C2SP signed note (tlog-checkpoint)
-  proofs/inclusion-proofs.json  an RFC 6962 inclusion proof for every event sealed by then
+  proofs/inclusion-proofs.json  an RFC 6962 inclusion proof for every line
+  reports/<id>.json             each monitoring report of the extract, exactly the bytes whose
+                                SHA-256 its report.completed event holds
+  reports/MON-*.pdf             the same reports as PDFs; each cover prints that SHA-256
+  reports/index.json            which PDF and JSON file is which report
   ledger/                       the whole ledger up to that checkpoint, as the verifier reads it
-  verifier/audit/               the standalone verifier (python -m audit.verify), no Django
+  verifier/                     the verifiers (verify_pack.py, python -m audit.verify)
   MANIFEST.sha256               SHA-256 of every file above
 
 How to verify
 -------------
+The verifiers use the Python standard library only (3.11 or later; Ed25519 is checked by the
+RFC 8032 reference algorithm in verifier/audit/ed25519.py): no pip install, no requirements
+file, no network. In a fresh environment, e.g. `python3.11 -m venv v && . v/bin/activate`,
+unzip the pack, save the log's public key (PEM) that you obtained from the operator
+independently as log-key.pem in the pack's folder, beside this file, and run each command
+below from that folder.
+
 1. Check the files against the manifest:
 
-       sha256sum -c MANIFEST.sha256
+    $ sha256sum -c MANIFEST.sha256
 
-2. Match each document to the ledger: its footer carries a reference; the ledger holds a
-   "document.issued" event whose object is that reference and whose "after" holds the
-   document's SHA-256 (sha256sum documents/*.pdf).
+2. Check the pack: the Ed25519 signature of proofs/checkpoint.json under your key, that
+   proofs/checkpoint.note states the same tree under the same key, that every line of
+   ledger-extract/events.jsonl hashes to its leaf and folds by its inclusion proof to the
+   checkpoint's root (and is the ledger's entry at that leaf), and that every file in
+   documents/ and every reports/<id>.json is the SHA-256 held by a proven event
+   (document.issued, report.completed). It checks the manifest too and prints the
+   fingerprint of the key you gave:
 
-3. Check the inclusion proofs: for each proof, SHA-256(0x00 || line bytes) must equal its
-   leaf_hash, and folding the proof (RFC 6962 section 2.1.3.2) must give the root_hash of
-   proofs/checkpoint.json, whose Ed25519 signature covers the RFC 8785 canonical JSON of its
-   "statement". From the verifier folder:
+    $ cd verifier && python verify_pack.py .. --public-key ../log-key.pem
 
-       cd verifier && python -c "
-       import json, base64; from audit import merkle
-       lines = open('../ledger-extract/events.jsonl', 'rb').read().split(b'\\n')
-       cp = json.load(open('../proofs/checkpoint.json'))['statement']
-       for p in json.load(open('../proofs/inclusion-proofs.json'))['proofs']:
-           ok = merkle.verify_inclusion(merkle.leaf_hash(lines[p['line'] - 1]), p['leaf_index'],
-               cp['tree_size'], [bytes.fromhex(h) for h in p['inclusion_proof']],
-               bytes.fromhex(cp['root_hash']))
-           print(p['line'], p['leaf_index'], 'ok' if ok else 'FAILED')"
+3. Match the PDFs by eye if you wish: each document's footer carries its reference (the
+   file's name) and the log key fingerprint; each report PDF's cover carries the report's
+   content SHA-256, which is that of reports/<id>.json. The checkpoint note also verifies
+   with standard transparency-log tools, e.g. Go's golang.org/x/mod/sumdb/note
+   (note.NewVerifier, then note.Open), given the log's verifier key:
 
-   The same checkpoint, as a C2SP signed note, verifies with standard transparency-log
-   tools, e.g. Go's golang.org/x/mod/sumdb/note (note.NewVerifier, then note.Open), given
-   the log's verifier key, which must equal the one the operator gave you independently:
+       {signing.verifier_key()}
 
-       {verifier_key}
-
-{ledger}
-Events logged after the checkpoint but before the end of {as_of} have no leaf index in
-events.json and no proof: they had not been sealed by then.
-"""
+{ledger}"""

@@ -154,7 +154,11 @@ def table_of_contents(html: str) -> Markup:
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:
-    html = environment().get_template(template).render(**context)
+    """Every document prints the log key's fingerprint (``macros.log_key``): the auditor compares
+    it with the one obtained from the operator apart (``show_log_key``) before trusting a proof."""
+    from audit.signing import key_id
+
+    html = environment().get_template(template).render(log_key_fingerprint=key_id(), **context)
     return html.replace("<!--TOC-->", table_of_contents(html), 1)
 
 

@@ -98,6 +98,26 @@ class ReportDetailView(generics.RetrieveAPIView):
     queryset = MonitoringReport.objects.select_related("model", "version")
 
 
+class ReportContentView(APIView):
+    """The report's content exactly as hashed: the RFC 8785 canonical JSON whose SHA-256 is its
+    ``content_sha256`` and is held by its ``report.completed`` ledger event. Hash the body you
+    receive: the detail view re-serialises the same numbers, so its bytes are not these."""
+
+    key_actions = {"GET": KeyAction.READ_REPORTS}
+    key_model_lookup = (MonitoringReport, "pk", "model__slug")
+
+    required_permissions = {"GET": ["compliance.view_monitoringreport"]}
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        report = get_object_or_404(
+            MonitoringReport.objects.select_related("model", "version"), pk=pk
+        )
+        response = HttpResponse(report.content_bytes(), content_type="application/json")
+        response["X-Content-SHA256"] = report.content_sha256
+        return response
+
+
 class ReportPDFView(APIView):
     """The report as a PDF: breaches, selection rate by group with confidence intervals and the
     four-fifths line, PSI by feature, performance over time. The same report always gives the

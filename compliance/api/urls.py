@@ -56,6 +56,7 @@ urlpatterns += [
     path("reports/", rv.ReportListView.as_view(), name="report-list"),
     path("reports/<int:pk>/", rv.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<int:pk>/pdf/", rv.ReportPDFView.as_view(), name="report-pdf"),
+    path("reports/<int:pk>/content/", rv.ReportContentView.as_view(), name="report-content"),
     path("models/<slug:slug>/reports/", rv.RunReportView.as_view(), name="model-run-report"),
     path("models/<slug:slug>/reports/trends/", rv.TrendsView.as_view(), name="model-trends"),
 ]

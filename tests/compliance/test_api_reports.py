@@ -1,11 +1,15 @@
-"""/api/v1/reports/ and /api/v1/models/{slug}/reports/: read, run now, trends."""
+"""/api/v1/reports/ (each report's content served as hashed) and /api/v1/models/{slug}/reports/:
+read, run now, trends."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pytest
 
+from audit.models import GovernanceEvent
 from compliance.models import MonitoringReport
 from compliance.reports import run_report
 from tests.compliance.test_report_scenarios import END, START, log
@@ -89,3 +93,25 @@ def test_unknown_models_and_reports_are_404(api, validator, report):
     assert client.post("/api/v1/models/nope/reports/", {}, format="json").status_code == 404
     assert client.get("/api/v1/reports/999999/").status_code == 404
     assert client.get("/api/v1/reports/?model=nope").status_code == 404
+
+
+def test_a_reports_content_is_served_exactly_as_hashed_in_the_ledger(api, auditor, report):
+    """The client hashes the body it receives: it must be the bytes whose SHA-256 the
+    report.completed event holds (the detail view's JSON re-serialises them, other bytes)."""
+    response = api.as_(auditor).get(f"/api/v1/reports/{report.pk}/content/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    digest = hashlib.sha256(response.content).hexdigest()
+    event = GovernanceEvent.objects.get(event_type="report.completed", object_id=str(report.pk))
+    assert digest == report.content_sha256 == event.after["sha256"]
+    assert response["X-Content-SHA256"] == digest
+    assert json.loads(response.content)["results"] == report.results
+
+
+def test_a_reports_content_needs_credentials_and_the_right_role_and_an_existing_report(
+    api, client, service, auditor, report
+):
+    url = f"/api/v1/reports/{report.pk}/content/"
+    assert client.get(url).status_code == 401
+    assert api.as_(service).get(url).status_code == 403
+    assert api.as_(auditor).get(f"/api/v1/reports/{report.pk + 999}/content/").status_code == 404

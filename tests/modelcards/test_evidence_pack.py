@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -96,7 +97,7 @@ def test_the_pack_holds_the_documents_as_issued_a_manifest_and_how_to_verify(fil
     for name, digest in listed.items():
         assert hashlib.sha256(others[name]).hexdigest() == digest
     # The README tells the auditor how to verify it all.
-    readme = files["README.txt"].decode()
+    readme = files["VERIFY.txt"].decode()
     assert "python -m audit.verify ../ledger" in readme
     assert "sha256sum -c MANIFEST.sha256" in readme
     assert "verifier/audit/verify.py" in files
@@ -125,7 +126,7 @@ def test_the_ledger_and_every_governance_event_in_the_pack_verify(pack, files, t
 
 
 def test_the_packs_checkpoint_note_states_its_checkpoint_under_the_key_the_readme_prints(files):
-    readme = files["README.txt"].decode()
+    readme = files["VERIFY.txt"].decode()
     assert signing.verifier_key() in readme
     name, _, encoded = signing.verifier_key().split("+", 2)
     stated = note.open_checkpoint(
@@ -239,3 +240,109 @@ def test_the_sr117_monitoring_plan_has_the_schedule_reports_and_approvals(sr117,
     assert "production champion" in text and "Go-live of 1.0.0." in text
     assert len(coverage["gaps"]) == 6  # the narrative fields nobody wrote
     assert all(gap.endswith(" on file") and "report" not in gap for gap in coverage["gaps"])
+
+
+# ---------------------------------------------------------------------------- VERIFY.txt, verbatim
+
+
+def _unpacked(pack, where):
+    """The pack unzipped as an auditor has it, with the log key saved as VERIFY.txt asks."""
+    with zipfile.ZipFile(io.BytesIO(bytes(pack.content))) as archive:
+        archive.extractall(where)
+    (where / "log-key.pem").write_bytes(signing.public_key_pem())
+    return where
+
+
+def _run_verify_txt(folder, venv) -> list[subprocess.CompletedProcess]:
+    """Each ``$`` line of VERIFY.txt, as it stands, from the pack's folder, in a fresh venv
+    (activated: its bin first on PATH) with no PYTHONPATH, so nothing but the standard library
+    and the pack's own files can be imported."""
+    commands = [
+        line.strip()[2:]
+        for line in (folder / "VERIFY.txt").read_text().splitlines()
+        if line.strip().startswith("$ ")
+    ]
+    assert len(commands) == 3, commands
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(PATH=f"{venv}/bin:{env['PATH']}", VIRTUAL_ENV=str(venv))
+    return [
+        subprocess.run(
+            ["bash", "-c", c], cwd=folder, env=env, capture_output=True, text=True, timeout=600
+        )  # fmt: skip
+        for c in commands
+    ]
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fresh") / "venv"
+    subprocess.run(["python3.11", "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def test_verify_txt_run_verbatim_in_a_fresh_venv_checks_every_signature_proof_and_hash(
+    pack, venv, tmp_path
+):
+    folder = _unpacked(pack, tmp_path)
+    results = _run_verify_txt(folder, venv)
+    for result in results:
+        assert result.returncode == 0, (result.args, result.stdout, result.stderr)
+    summary = results[1].stdout
+    assert f"log key fingerprint: {signing.key_id()}" in summary
+    assert "documents: 4, reports: " in summary and "signed, and its signed note agrees" in summary
+    assert "verified" in results[2].stdout
+    # the fresh venv really lacks what the project uses: the pure Ed25519 check ran
+    probe = subprocess.run([f"{venv}/bin/python", "-c", "import cryptography"], capture_output=True)
+    assert probe.returncode != 0
+
+
+@pytest.mark.parametrize("target", [r"documents/.*\.pdf", r"reports/\d+\.json"])
+def test_one_byte_changed_in_a_document_or_a_report_fails_verify_txt(pack, venv, tmp_path, target):
+    folder = _unpacked(pack, tmp_path)
+    names = zipfile.ZipFile(io.BytesIO(bytes(pack.content))).namelist()
+    name = sorted(n for n in names if re.fullmatch(target, n))[0]
+    path = folder / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    manifest, check, _ = _run_verify_txt(folder, venv)
+    assert manifest.returncode != 0 and check.returncode == 1
+    # with the manifest rewritten to match, the ledger still refuses the file
+    lines = (folder / "MANIFEST.sha256").read_text().splitlines()
+    digest = hashlib.sha256(bytes(data)).hexdigest()
+    (folder / "MANIFEST.sha256").write_text(
+        "".join(
+            f"{digest}  {name}\n" if line.endswith(f"  {name}") else line + "\n" for line in lines
+        )  # fmt: skip
+    )
+    manifest, check, _ = _run_verify_txt(folder, venv)
+    assert manifest.returncode == 0
+    assert check.returncode == 1 and "matches no proven" in check.stderr, check.stderr
+
+
+def test_the_pack_seals_first_so_every_document_and_event_has_a_proof(files, pack):
+    index = json.loads(files["ledger-extract/events.json"])["events"]
+    proofs = json.loads(files["proofs/inclusion-proofs.json"])["proofs"]
+    assert len(proofs) == len(index) and all(e["leaf_index"] is not None for e in index)
+    lines = [json.loads(line) for line in files["ledger-extract/events.jsonl"].splitlines()]
+    issued = {e["after"]["reference"] for e in lines if e["event_type"] == "document.issued"}
+    documents = {n.split("/")[1].removesuffix(".pdf") for n in files if n.startswith("documents/")}
+    assert documents <= issued
+
+
+def test_the_monitoring_reports_are_in_the_pack_as_hashed_and_as_pdfs(files, world):
+    listed = json.loads(files["reports/index.json"])["reports"]
+    assert {r["id"] for r in listed} == {r.pk for r in world.reports}
+    for entry in listed:
+        report = MonitoringReport.objects.get(pk=entry["id"])
+        assert hashlib.sha256(files[entry["json"]]).hexdigest() == report.content_sha256
+        assert hashlib.sha256(files[entry["pdf"]]).hexdigest() == entry["pdf_sha256"]
+        assert report.content_sha256 in flat(files[entry["pdf"]])
+
+
+def test_every_document_kind_prints_the_log_key_fingerprint(files):
+    pdfs = [n for n in files if n.endswith(".pdf")]
+    assert {n.split("/")[1].split("-")[0] for n in pdfs} >= {"SR117", "VAL", "AIA4", "CARD", "MON"}
+    for name in pdfs:
+        assert f"Log key fingerprint {signing.key_id()}" in flat(files[name]), name
+    assert f"Log key fingerprint: {signing.key_id()}" in files["VERIFY.txt"].decode()

@@ -8,10 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit import signing
 from modelcards.documents import issue
 from modelcards.evidence import EvidenceError
 from modelcards.models import DocumentKind
-from tests.modelcards.conftest import AS_OF, GOVERNED, OVERRIDE_REASON, flat
+from tests.modelcards.conftest import AS_OF, GOVERNED, OVERRIDE_REASON, flat, pdf_info
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,12 @@ def test_a_dossier_gives_reason_codes_outcome_and_a_verified_receipt(world, doss
     assert "Proof verified when issued yes" in text
     assert "GAP No outcome logged" not in text
     assert dossier.reference.startswith(f"DOS-credit-scoring-{world.overridden[:8]}-")
+
+
+def test_a_dossier_prints_the_log_key_fingerprint_on_every_page(dossier, text):
+    """The examiner compares it with the key obtained from the operator independently."""
+    pages = int(pdf_info(dossier.content).split("Pages:")[1].split()[0])
+    assert text.count(f"Log key fingerprint {signing.key_id()}") == pages > 0
 
 
 def test_a_dossier_shows_the_oversight_of_its_decision(text):
