@@ -50,7 +50,7 @@ def test_a_decision_taken_before_the_approval_shows_it_had_none(text):
         in text
     )
     assert "Served by an approved version deployed in production at the decision time: no" in text
-    assert "approved and deployed for its environment when it decided no" in text
+    assert "Approved and deployed when it decided no" in text
 
 
 def test_a_dossier_before_the_decision_was_logged_is_refused(world):
