@@ -30,7 +30,8 @@ from django.utils.dateparse import parse_datetime
 
 from audit.canonical import canonical_json, path_text, prepare, refusals, sha256_hex
 from audit.projections import outcome_columns, prediction_columns, sensitive_digest
-from compliance.models import AIModel, Deployment, ModelVersion
+from compliance.models import AIModel, ModelVersion
+from compliance.serving import ServingHistory
 
 from . import rawsql
 from .ledger import entry_bytes, iso, new_entry, raise_alert
@@ -86,12 +87,6 @@ class Receipt:
             "leaf_hash": self.leaf_hash,
             "duplicate": self.duplicate,
         }
-
-
-def serving_is_approved(version: ModelVersion, environment: str) -> bool:
-    """Whether ``version`` is the one approved and deployed for ``environment``: an active
-    deployment there (champion or challenger) whose approval is current (not expired)."""
-    return version.is_approved_for(environment)
 
 
 _validators: dict[str, tuple[Any, Any]] = {}
@@ -350,9 +345,8 @@ def _stored(event_ids) -> dict[str, PredictionRecord]:
 
 
 def _versions(keys: set) -> dict:
-    """The versions named by (model slug, label) pairs, with their model, and whether each is
-    actively deployed in each environment (``serving_<environment>``, which
-    ``ModelVersion.is_approved_for`` reads): one hand-written query, read once per request."""
+    """The versions named by (model slug, label) pairs, with their model: one hand-written
+    query, read once per request."""
     slugs = sorted({slug for slug, _ in keys})
     labels = sorted({label for _, label in keys if isinstance(label, str)})
     if not slugs or not labels:
@@ -362,12 +356,9 @@ def _versions(keys: set) -> dict:
         rows = cursor.fetchall()
     found = {}
     model_starts = len(VERSION_COLUMNS)
-    serving_starts = model_starts + len(MODEL_COLUMNS)
     for row in rows:
         version = rawsql.instance(ModelVersion, VERSION_COLUMNS, row[:model_starts])
-        version.model = rawsql.instance(AIModel, MODEL_COLUMNS, row[model_starts:serving_starts])
-        for environment, serving in zip(Environment.values, row[serving_starts:], strict=True):
-            setattr(version, f"serving_{environment}", bool(serving))
+        version.model = rawsql.instance(AIModel, MODEL_COLUMNS, row[model_starts:])
         if (version.model.slug, version.label) in keys:
             found[version.model.slug, version.label] = version
     return found
@@ -393,15 +384,9 @@ def _versions_sql(vendor: str, slugs: int, labels: int) -> str:
     def columns(model, alias: str, names) -> list[str]:
         return [f"{alias}.{q(model._meta.get_field(name).column)}" for name in names]
 
-    # Deployment.objects.active(): not ended.
-    serving = [
-        f"EXISTS (SELECT 1 FROM {q(Deployment._meta.db_table)} d WHERE d.{q('version_id')} = "
-        f"v.{q('id')} AND d.{q('ended_at')} IS NULL AND d.{q('environment')} = '{environment}')"
-        for environment in Environment.values
-    ]
     return (
         f"SELECT {', '.join(columns(ModelVersion, 'v', VERSION_COLUMNS))}, "
-        f"{', '.join(columns(AIModel, 'm', MODEL_COLUMNS))}, {', '.join(serving)} "
+        f"{', '.join(columns(AIModel, 'm', MODEL_COLUMNS))} "
         f"FROM {q(ModelVersion._meta.db_table)} v "
         f"JOIN {q(AIModel._meta.db_table)} m ON m.{q('id')} = v.{q('model_id')} "
         f"WHERE m.{q('slug')} IN ({', '.join(['%s'] * slugs)}) "
@@ -442,14 +427,17 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[int, bytes, _P
     entries, records, sensitive = [], [], []
     violations: dict[ModelVersion, int] = {}
     unapproved: dict[ModelVersion, int] = {}
-    approvals: dict[tuple[int, str], bool] = {}
+    histories: dict[tuple[int, str], ServingHistory] = {}
     keys = subject_keys(p.item["subject_id"] for p in new if p.item.get("subject_id"))
     for p in new:
         item, version = p.item, p.version
         problems = schema_errors(version, item["inputs"])
-        if (version.pk, p.environment) not in approvals:  # one lookup per batch, not per item
-            approvals[version.pk, p.environment] = serving_is_approved(version, p.environment)
-        approved = approvals[version.pk, p.environment]
+        history = histories.get((version.pk, p.environment))
+        if history is None:  # loaded once per version and environment of a batch
+            history = histories[version.pk, p.environment] = ServingHistory(
+                version.pk, p.environment
+            )
+        approved = history.approved(p.decided_at)  # when it decided, not when it is logged
         values = item.get("sensitive")
         salt = os.urandom(16) if values else b""
         payload = {
@@ -523,8 +511,8 @@ def _store_predictions(new: list[_Prediction]) -> dict[str, tuple[int, bytes, _P
                 Alert.Kind.UNAPPROVED_VERSION,
                 model=version.model,
                 version=version,
-                message=f"{version} is serving predictions but is not the approved, deployed "
-                "version.",
+                message=f"{version} made decisions when it was not the approved, deployed "
+                "version for their environment.",
                 occurrences=count,
             )
     return {

@@ -6,6 +6,7 @@ from typing import Any
 
 from compliance.api.serializers import ModelVersionSerializer
 from compliance.explanations import trail_explanation
+from compliance.serving import ServingHistory
 
 from . import sequencer
 from .models import GovernanceEvent, LedgerEntry, PredictionRecord
@@ -58,8 +59,10 @@ def prediction_trail(record: PredictionRecord, include_sensitive: bool) -> dict[
             "unapproved_version": record.unapproved_version,
         },
         "version": ModelVersionSerializer(version).data,
+        # Judged at ``decided_at`` by the rule ingest flagged the record with; the approval
+        # and the deployment in force then are named with the events that recorded them.
         "approval_at_decision": {
-            "serving_approved": not record.unapproved_version,
+            **ServingHistory(version.pk, record.environment).evidence(record.decided_at),
             "events": [
                 {"type": e.event_type, "at": e.occurred_at, "actor": e.actor_name} for e in events
             ],

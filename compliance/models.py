@@ -580,15 +580,12 @@ class ModelVersion(models.Model):
             and (now or timezone.now()) < self.approval_expires_at
         )
 
-    def is_approved_for(self, environment: str) -> bool:
-        """Whether this version may serve ``environment``: it is actively deployed there and its
-        approval is current. (Ingest asks once per version and environment of a batch.)"""
-        if not self.approval_is_current():
-            return False
-        serving = getattr(self, f"serving_{environment}", None)  # read with it by ingest
-        if serving is None:
-            serving = self.deployments.active().filter(environment=environment).exists()
-        return serving
+    def is_approved_for(self, environment: str, at: dt.datetime | None = None) -> bool:
+        """Whether this version was approved and deployed in ``environment`` at ``at`` (now by
+        default), by the one rule of :class:`compliance.serving.ServingHistory`."""
+        from .serving import ServingHistory
+
+        return ServingHistory(self.pk, environment).approved(at or timezone.now())
 
     def current_approvals(self) -> models.QuerySet[ValidationReview]:
         """Approving reviews of the cycle in progress."""

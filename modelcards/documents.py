@@ -31,6 +31,7 @@ from audit.sequencer import inclusion_proof
 from compliance import explanations
 from compliance.models import AIModel
 from compliance.names import checked
+from compliance.serving import ServingHistory
 
 from . import charts, evidence
 from .models import DocumentKind, IssuedDocument
@@ -199,11 +200,11 @@ REQUIREMENTS: dict[str, Requirement] = {
                     "signed checkpoint as of {as_of}: no inclusion proof",
                     lambda e: bool(e["trail"]["receipt"])),
         Requirement("dossier.approval", "Approval in force at the decision time", "No approval "
-                    "of version {version} on file at the decision time",
-                    lambda e: bool(e["trail"]["approvals_then"])),
+                    "of version {version} in force at the decision time",
+                    lambda e: bool(e["trail"]["serving_then"]["approval"])),
         Requirement("dossier.deployment", "Deployment in force at the decision time", "No "
-                    "deployment of version {version} on file at the decision time",
-                    lambda e: bool(e["trail"]["deployments_then"])),
+                    "deployment of version {version} in that environment in force at the decision "
+                    "time", lambda e: bool(e["trail"]["serving_then"]["deployment"])),
     ]
 }  # fmt: skip
 
@@ -370,11 +371,10 @@ def trail_facts(record: PredictionRecord, e: Evidence, cutoff: dt.datetime) -> d
             "outcomes": outcomes,
             "outcome": current[-1] if current else None,
             "approvals_then": then["approvals"],
-            "deployments_then": [
-                d
-                for d in then["deployments"]
-                if d["active"] and d["version"] == record.version.label
-            ],
+            # The same rule, at the same instant, as ingest's flag and the trail's answer.
+            "serving_then": ServingHistory(record.version_id, record.environment).evidence(
+                record.decided_at
+            ),
             "oversight": evidence.decision_oversight(record, cutoff),
             "receipt": receipt_as_of(record, cutoff),
         }

@@ -67,6 +67,7 @@ from compliance.models import (
     ValidationReview,
 )
 from compliance.reports import DEFAULT_THRESHOLDS
+from compliance.serving import ServingHistory
 from compliance.workflow import OVERRIDING
 
 from .models import ModelNarrative
@@ -901,7 +902,8 @@ def workflow_facts(
         facts["deployments"].append(
             {
                 "version": d.version.label,
-                "approved_then": approval_in_force(d.version_id, d.deployed_at),
+                "approved_then": ServingHistory(d.version_id, d.environment).approval(d.deployed_at)
+                is not None,
                 "environment": d.environment,
                 "role": d.role,
                 "deployed_by": people(d.deployed_by_id),
@@ -920,17 +922,6 @@ def workflow_facts(
     facts["independence"] = independence(model, version, facts["reviews"], former)
     facts["oversight"] = oversight_facts(model, cutoff)
     return facts
-
-
-def approval_in_force(version_id: int, moment: dt.datetime) -> bool:
-    """Whether the version's record, as it stood at ``moment``, held an approval in force."""
-    h = latest_history(ModelVersion.history, moment + dt.timedelta(microseconds=1), id=version_id)
-    return bool(
-        h is not None
-        and h.approved_at is not None
-        and h.approved_at <= moment
-        and (h.approval_expires_at is None or h.approval_expires_at > moment)
-    )
 
 
 def independence(

@@ -12,11 +12,12 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from audit.ingest import _versions, serving_is_approved
+from audit.ingest import _versions
 from audit.models import PredictionRecord
 from compliance import workflow
 from compliance.choices import DeploymentRole, VersionState
 from compliance.models import Deployment, ModelVersion, RuleViolation
+from compliance.serving import ServingHistory
 from tests.audit.conftest import prediction
 from tests.compliance.test_workflow_support import (
     approved,
@@ -177,7 +178,8 @@ def test_a_version_that_serves_cannot_be_retired(api, version, risk_officer, tea
 
 
 def post_prediction(api, service, **overrides) -> PredictionRecord:
-    item = prediction(**overrides)
+    """Log a decision made now (approval is judged when it was decided)."""
+    item = prediction(**{"decided_at": timezone.now().isoformat(), **overrides})
     response = api.as_(service).post(
         "/api/v1/predictions/", json.dumps(item), content_type="application/json"
     )
@@ -202,14 +204,15 @@ def test_a_prediction_of_the_deployed_approved_version_is_not_flagged(
 def test_serving_stops_counting_as_approved_when_the_approval_expires(version, team):
     team(version)
     fresh = ModelVersion.objects.get(pk=version.pk)
-    assert serving_is_approved(fresh, "production")
-    with time_machine.travel(fresh.approval_expires_at + dt.timedelta(seconds=1)):
-        assert not serving_is_approved(fresh, "production")
+    serving = ServingHistory(fresh.pk, "production")
+    assert serving.approved(timezone.now())
+    assert not serving.approved(fresh.approval_expires_at + dt.timedelta(seconds=1))
 
 
-def test_ingest_reads_a_version_and_its_serving_state_in_one_query(version, team):
+def test_ingest_reads_a_version_in_one_query_and_its_serving_history_in_two(version, team):
     """Ingest's hand-written read gives the values the ORM gives (converted as the ORM
-    converts them); the bundle's JSON is read only when asked for."""
+    converts them); the bundle's JSON is read only when asked for. Whether it served
+    approved is then two queries per version and environment, whatever the batch's size."""
     team(version)
     key = (version.model.slug, version.label)
     with CaptureQueriesContext(connection) as queries:
@@ -219,10 +222,15 @@ def test_ingest_reads_a_version_and_its_serving_state_in_one_query(version, team
     for name in ("pk", "label", "state", "approval_expires_at", "manifest_sha256"):
         assert getattr(read, name) == getattr(orm, name), name
     assert read.model.favourable_value == orm.model.favourable_value
-    assert (read.serving_production, read.serving_shadow) == (True, False)
-    assert serving_is_approved(read, "production") and not serving_is_approved(read, "shadow")
-    with time_machine.travel(read.approval_expires_at + dt.timedelta(seconds=1)):
-        assert not serving_is_approved(read, "production")
+    with CaptureQueriesContext(connection) as queries:
+        production, shadow = (
+            ServingHistory(read.pk, "production"),
+            ServingHistory(read.pk, "shadow"),
+        )
+    assert len(queries) == 4
+    now = timezone.now()
+    assert production.approved(now) and not shadow.approved(now)
+    assert not production.approved(read.approval_expires_at + dt.timedelta(seconds=1))
     assert read.input_schema == orm.input_schema  # deferred: read now
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import GovernanceEvent, PredictionRecord
@@ -114,7 +115,10 @@ def test_stopping_a_model_ends_its_deployments_and_later_predictions_are_flagged
     api, service, version, developer, risk_officer, validator, second_validator
 ):
     deployment = deployed(version, developer, risk_officer, validator, second_validator)
-    assert not PredictionRecord.objects.get(event_id=logged(api, service)).unapproved_version
+    before_stop = timezone.now().isoformat()
+    assert not PredictionRecord.objects.get(
+        event_id=logged(api, service, decided_at=before_stop)
+    ).unapproved_version
 
     response = api.as_(risk_officer).post(
         URL, {"action": "stop", "model": "credit-scoring", "reason": "Scores all 0.5 since 9:40."}
@@ -138,7 +142,11 @@ def test_stopping_a_model_ends_its_deployments_and_later_predictions_are_flagged
         },
         after={"deployments": [], "person": "rita"},
     )
-    assert PredictionRecord.objects.get(event_id=logged(api, service)).unapproved_version
+    flagged = logged(api, service, decided_at=timezone.now().isoformat())
+    assert PredictionRecord.objects.get(event_id=flagged).unapproved_version
+    # Judged when decided: a decision made before the stop and logged after it is not flagged.
+    late = logged(api, service, decided_at=before_stop)
+    assert not PredictionRecord.objects.get(event_id=late).unapproved_version
 
 
 def test_the_override_rate_counts_each_overridden_prediction_once_in_its_window(

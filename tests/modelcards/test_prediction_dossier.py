@@ -51,8 +51,13 @@ def test_a_dossier_shows_the_oversight_of_its_decision(text):
 
 
 def test_a_decision_taken_before_the_approval_shows_it_had_none(text):
-    assert "GAP No approval of version 1.0.0 on file at the decision time" in text
-    assert "GAP No deployment of version 1.0.0 on file at the decision time" in text
+    assert "GAP No approval of version 1.0.0 in force at the decision time" in text
+    assert (
+        "GAP No deployment of version 1.0.0 in that environment in force at the decision time"
+        in text
+    )
+    assert "Served by an approved version deployed in production at the decision time: no" in text
+    assert "Approved and deployed when it decided no" in text
 
 
 def test_a_dossier_before_the_decision_was_logged_is_refused(world):
