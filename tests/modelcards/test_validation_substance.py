@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from compliance.models import Finding
 from modelcards.documents import build, render
 from modelcards.models import DocumentKind
-from tests.modelcards.conftest import GOVERNED, flat
+from tests.modelcards.conftest import FINDING, GOVERNED, flat
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +36,11 @@ def test_each_validators_benchmark_table_is_printed(report, trained):
     assert f"roc_auc {round(auc, 4)} 0.5 " in text  # the bundle's own hold-out AUC
 
 
-def test_ratings_issues_recommendations_and_sensitivity_are_printed(report):
+def test_ratings_issues_recommendations_and_sensitivity_are_printed(report, world):
     _, text = report
     assert "1.3 Ratings by element" in text
-    assert "#1 Thin-file applicants are scored low (Medium, remediated)" in text  # victor's
+    finding = Finding.objects.get(version=world.version, title=FINDING)  # its id is not 1 on PG
+    assert f"#{finding.pk} {FINDING} (Medium, remediated)" in text  # victor's
     assert "Recommendations. Revalidate after the first quarter" in text
     assert "Sensitivity and stability. Refitted on five bootstrap resamples" in text
     assert "Sensitivity and stability. Not run by this validator." in text
