@@ -235,6 +235,7 @@ def prepare(args, env: dict[str, str], fresh: bool = True) -> dict[str, str]:
             developer=users.get(username="bench-developer"),
             validators=[users.get(username=f"bench-validator-{n}") for n in (1, 2)],
             officer=users.get(username="bench-officer"),
+            reviews=demo.reviews(version, demo.train(2000)),
         )
     keys = {}
     for role, username in (("service", "bench-service"), ("auditor", "bench-auditor")):

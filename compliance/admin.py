@@ -71,6 +71,13 @@ class ReviewForm(forms.ModelForm):
         model = ValidationReview
         fields = workflow.REVIEW_FIELDS
 
+    # An empty JSON box is "none yet" ({}), as over the API, not a null the model refuses.
+    def clean_references(self) -> dict:
+        return self.cleaned_data["references"] or {}
+
+    def clean_benchmark(self) -> dict:
+        return self.cleaned_data["benchmark"] or {}
+
 
 class FindingForm(forms.ModelForm):
     owner = forms.ModelChoiceField(get_user_model().objects.filter(is_active=True))

@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import skops.io as sio
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 
 from compliance import workflow
 from compliance.choices import Conclusion, VersionState
@@ -39,16 +41,6 @@ FEATURES: dict[str, tuple[str, float, float]] = {
 SENSITIVE = {"sex": ["F", "M"], "age_band": ["18-24", "25-39", "40-59", "60+"]}
 TRAINING_FROM = dt.date(2024, 1, 1)
 TRAINING_TO = dt.date(2025, 12, 31)
-# The demo validators' review of 1.0.0 (the SR 11-7 elements, each concluded).
-REVIEW = {
-    "scope": "Initial validation: data, design, performance and fairness of the bundle.",
-    "conceptual_soundness": "Logistic regression on six bureau features; monotone, documented.",
-    "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
-    "ongoing_monitoring": "Monthly drift and fairness reports against the training baselines.",
-    "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
-    "outcomes_analysis": "Hold-out ROC AUC above 0.75; stable across the test quarters.",
-    "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
-}
 
 
 def applicants(n: int, seed: int = 7) -> pd.DataFrame:
@@ -104,6 +96,112 @@ def train(n: int = 20_000, seed: int = 7) -> TrainedModel:
         "test_rows": len(test_df),
     }
     return TrainedModel(pipeline, train_df, test_df, metrics)
+
+
+def benchmark(model: TrainedModel, against: str) -> dict[str, Any]:
+    """The version against a simple model fitted on the same training rows and scored on the same
+    hold-out (scikit-learn): ``"majority"``, the majority class, or ``"tree"``, a depth-3 tree."""
+    if against == "majority":
+        name, challenger = "a majority-class baseline", DummyClassifier(strategy="most_frequent")
+    else:
+        name, challenger = (
+            "a depth-3 decision tree challenger",
+            DecisionTreeClassifier(max_depth=3, random_state=0),
+        )
+    features = list(FEATURES)
+    challenger.fit(model.train[features], model.train["repaid"])
+    truth = model.test["repaid"]
+    ours = model.pipeline.predict_proba(model.test[features])[:, 1]
+    theirs = challenger.predict_proba(model.test[features])[:, 1]
+    rows = [
+        {
+            "metric": "roc_auc",
+            "model": round(float(roc_auc_score(truth, ours)), 4),
+            "benchmark": round(float(roc_auc_score(truth, theirs)), 4),
+        },
+        {
+            "metric": "accuracy",
+            "model": round(float(accuracy_score(truth, ours >= 0.5)), 4),
+            "benchmark": round(float(accuracy_score(truth, theirs >= 0.5)), 4),
+        },
+    ]
+    hold_out = f"the bundle's hold-out of {len(model.test):,} applicants (25%, seed-split)"
+    return {"against": name, "hold_out": hold_out, "rows": rows}
+
+
+def reviews(version, model: TrainedModel) -> list[dict[str, Any]]:
+    """The two validators' reviews of ``version``: each in their own words, each with its own
+    benchmark on the hold-out and the evidence it rests on (the bundle's hashes)."""
+    bundle = [
+        f"manifest sha256:{version.manifest_sha256}",
+        f"artifact sha256:{version.artifact_sha256}",
+        f"training data sha256:{version.training_data_sha256}",
+    ]
+    first, second = benchmark(model, "majority"), benchmark(model, "tree")
+    auc, acc = (row["model"] for row in first["rows"])
+    return [
+        {
+            "scope": "Initial validation: data, design, performance and fairness of the bundle.",
+            "conceptual_soundness": (
+                "Re-fitted the logistic regression from the pinned training data and obtained "
+                "the same coefficients; each of the six bureau features moves the score in the "
+                "direction credit policy expects, and none is a proxy for sex or age band."
+            ),
+            "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
+            "ongoing_monitoring": (
+                "Checked that the bundle carries training baselines for every feature and the "
+                "score, and that the daily schedule compares drift, selection rates by group and "
+                "performance against them with thresholds set by the risk officer."
+            ),
+            "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
+            "outcomes_analysis": (
+                f"On the hold-out the model reaches ROC AUC {auc} and accuracy {acc}, against "
+                f"{first['rows'][0]['benchmark']} and {first['rows'][1]['benchmark']} for the "
+                "majority-class baseline: the model discriminates well beyond chance."
+            ),
+            "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
+            "references": {
+                "conceptual_soundness": bundle[1:],
+                "ongoing_monitoring": [bundle[0], "baselines of the version bundle"],
+                "outcomes_analysis": [bundle[0], "evaluation_metrics of the version bundle"],
+            },
+            "benchmark": first,
+            "recommendations": "Report approval rates by age band monthly for the first year.",
+        },
+        {
+            "scope": "Second-line challenge of the first review, with an independent challenger.",
+            "conceptual_soundness": (
+                "Read the design choices against the data dictionary: the monotone linear form "
+                "suits adverse-action reason codes, and a depth-3 tree challenger finds no strong "
+                "interaction the linear form misses."
+            ),
+            "conceptual_soundness_conclusion": Conclusion.SATISFACTORY,
+            "ongoing_monitoring": (
+                "Verified the process end to end: a decision logged through the API appears in "
+                "the signed ledger with its inputs, and a drift breach opens a finding; the "
+                "30-day window suits the expected volume."
+            ),
+            "ongoing_monitoring_conclusion": Conclusion.SATISFACTORY,
+            "outcomes_analysis": (
+                f"Benchmarked the model against a depth-3 decision tree on the same hold-out: ROC "
+                f"AUC {second['rows'][0]['model']} against {second['rows'][0]['benchmark']}, "
+                f"accuracy {second['rows'][1]['model']} against {second['rows'][1]['benchmark']}; "
+                "the simpler linear model is not worse."
+            ),
+            "outcomes_analysis_conclusion": Conclusion.SATISFACTORY,
+            "references": {
+                "conceptual_soundness": [bundle[1], "input schema of the version bundle"],
+                "ongoing_monitoring": [bundle[0], "daily monitoring schedule"],
+                "outcomes_analysis": bundle[1:],
+            },
+            "benchmark": second,
+            "recommendations": "Revalidate after the first quarter of outcomes has arrived.",
+            "sensitivity": (
+                "Refitted on five bootstrap resamples of the training rows: hold-out ROC AUC "
+                "moved by under 0.01."
+            ),
+        },
+    ]
 
 
 def input_schema() -> dict[str, Any]:
@@ -173,21 +271,22 @@ def load_pipeline(version) -> Pipeline:
     return sio.load(path)
 
 
-def approve_and_deploy(version, *, developer, validators, officer) -> None:
+def approve_and_deploy(version, *, developer, validators, officer, reviews) -> None:
     """``version`` through the whole workflow into production, each step only if not yet done:
-    submitted by ``developer`` (of the model's team), reviewed and approved by each of
-    ``validators`` (two for a high-risk model), deployed by the risk ``officer``."""
+    submitted by ``developer`` (of the model's team), reviewed (``reviews``, one per validator)
+    and approved by each of ``validators`` (two for a high-risk model), deployed by the risk
+    ``officer``."""
     if version.state == VersionState.DRAFT:
         version = workflow.submit_version(version, developer, "Ready for validation.")
     if version.state == VersionState.SUBMITTED:
         version = workflow.start_validation(version, validators[0])
-    for validator in validators:
+    for validator, review in zip(validators, reviews, strict=True):
         decided = version.reviews.filter(
             validator=validator, cycle=version.validation_cycle
         ).exclude(decision="")
         if version.state != VersionState.IN_VALIDATION or decided.exists():
             continue
-        workflow.record_review(version, validator, **REVIEW)
+        workflow.record_review(version, validator, **review)
         version = workflow.approve_version(
             version, validator, "Sound design, stable outcomes, monitoring in place."
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import cached_property
 from typing import Any
@@ -676,6 +677,34 @@ class ValidationQueue(ModelVersion):
         verbose_name_plural = "validation queue"
 
 
+def benchmark_problem(benchmark: Any) -> str | None:
+    """What is wrong with a review's benchmark table, or None (an empty one is allowed: its
+    absence is a gap in the validation report, not bad input)."""
+    if benchmark in ({}, None):
+        return None
+    if not isinstance(benchmark, dict) or set(benchmark) - {"against", "hold_out", "rows"}:
+        return 'An object with "against", "hold_out" and "rows".'
+    if not isinstance(benchmark.get("against"), str) or not benchmark["against"].strip():
+        return '"against" names the challenger or baseline model.'
+    if not isinstance(benchmark.get("hold_out"), str) or not benchmark["hold_out"].strip():
+        return '"hold_out" names the hold-out sample both were scored on.'
+    rows = benchmark.get("rows")
+    if not isinstance(rows, list) or not rows:
+        return '"rows" is a non-empty list of {"metric", "model", "benchmark"}.'
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or set(row) != {"metric", "model", "benchmark"}:
+            return f'Row {i + 1} must have exactly "metric", "model" and "benchmark".'
+        if not isinstance(row["metric"], str) or not row["metric"].strip():
+            return f"Row {i + 1}: the metric is a name."
+        for side in ("model", "benchmark"):
+            value = row[side]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f'Row {i + 1}: "{side}" is a number.'
+            if not math.isfinite(value):
+                return f'Row {i + 1}: "{side}" is a finite number.'
+    return None
+
+
 class ValidationReview(models.Model):
     """One validator's independent review of a version in one validation cycle (SR 11-7
     effective challenge): its scope, the evidence examined for each of the three elements of
@@ -711,6 +740,23 @@ class ValidationReview(models.Model):
     outcomes_analysis_conclusion = models.CharField(
         max_length=20, choices=Conclusion.choices, blank=True
     )
+    references = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The evidence each conclusion rests on, per element: {"outcomes_analysis": '
+        '["report 12", "artifact sha256:…"]} (document references, report ids, hashes).',
+    )
+    benchmark = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The version against a challenger or simple baseline on the same hold-out: "
+        '{"against": "…", "hold_out": "…", "rows": [{"metric": "roc_auc", "model": 0.8, '
+        '"benchmark": 0.5}]}.',
+    )
+    recommendations = models.TextField(blank=True, help_text="What the validator recommends.")
+    sensitivity = models.TextField(
+        blank=True, help_text="Sensitivity or stability analyses run, and their results."
+    )
     decision = models.CharField(
         max_length=30, choices=ReviewDecision.choices, blank=True, editable=False
     )
@@ -742,6 +788,29 @@ class ValidationReview(models.Model):
     @property
     def is_decided(self) -> bool:
         return bool(self.decision)
+
+    def clean(self) -> None:
+        """References and the benchmark table are free JSON in the database; their shape is
+        checked here, so every door (API, admin, commands) refuses the same bad input."""
+        super().clean()
+        errors = {}
+        refs = self.references
+        if not isinstance(refs, dict) or set(refs) - set(self.ELEMENTS):
+            errors["references"] = (
+                "An object whose keys are elements of validation ("
+                + ", ".join(self.ELEMENTS)
+                + "), each a list of evidence references."
+            )
+        elif not all(
+            isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)
+            for v in refs.values()
+        ):
+            errors["references"] = "Each element's references are a list of non-empty strings."
+        problem = benchmark_problem(self.benchmark)
+        if problem:
+            errors["benchmark"] = problem
+        if errors:
+            raise ValidationError(errors)
 
     def approval_problem(self) -> str | None:
         """Why this review cannot support an approval yet, or None."""

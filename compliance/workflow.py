@@ -216,11 +216,15 @@ REVIEW_FIELDS = (
     "ongoing_monitoring_conclusion",
     "outcomes_analysis",
     "outcomes_analysis_conclusion",
+    "references",
+    "benchmark",
+    "recommendations",
+    "sensitivity",
 )
 
 
 def record_review(
-    version: ModelVersion, actor, reason: str = "", **fields: str
+    version: ModelVersion, actor, reason: str = "", **fields: Any
 ) -> tuple[ValidationReview, bool]:
     """Record (or revise, until decided) the validator's review of the current cycle.
 

@@ -56,6 +56,8 @@ class Requirement:
     label: str
     gap: str  # printed where the evidence is missing; {as_of} and {version} are filled in
     present: Callable[[Evidence], bool]
+    # Why it is missing, when a requirement can say (appended to the gap): content checks.
+    reasons: Callable[[Evidence], list[str]] | None = None
 
 
 def _workflow(e: Evidence) -> dict[str, Any]:
@@ -170,6 +172,15 @@ REQUIREMENTS: dict[str, Requirement] = {
                     "analysis on file",
                     lambda e: any(r["elements"] and all(x["conclusion"] for x in r["elements"])
                                   for r in _workflow(e).get("reviews", []))),
+        Requirement("workflow.substance", "Substance of the validators' conclusions", "The "
+                    "validators' conclusions are not substantiated",
+                    lambda e: not _workflow(e).get("substance", ["no review"]),
+                    lambda e: _workflow(e).get("substance", ["no review"])),
+        Requirement("workflow.benchmark", "Benchmark against a challenger or baseline model",
+                    "No validator benchmarked version {version} against a challenger or "
+                    "baseline model on the same hold-out",
+                    lambda e: any(r["decided_at"] and r.get("benchmark")
+                                  for r in _workflow(e).get("reviews", []))),
         Requirement("workflow.approval", "Approval of the version", "No approval of version "
                     "{version} on file as of {as_of}",
                     lambda e: bool(_workflow(e).get("approvals"))),
@@ -236,8 +247,9 @@ SPECS: dict[str, Spec] = {
         )),
         Spec(DocumentKind.VALIDATION, "Model Validation Report", "validation.html.j2", SR117,
              "VAL", (
-            "version.registered", "workflow.review", "workflow.elements", "workflow.independence",
-            "workflow.approval", "workflow.revalidation", "version.metrics", "version.baselines",
+            "version.registered", "workflow.review", "workflow.elements", "workflow.substance",
+            "workflow.benchmark", "workflow.independence", "workflow.approval",
+            "workflow.revalidation", "version.metrics", "version.baselines",
             "ledger.outcomes", "analytics.groups", "analytics.drift", "monitoring.schedule",
             "monitoring.fairness", "monitoring.drift", "monitoring.performance",
         )),
@@ -307,7 +319,11 @@ def check(keys: tuple[str, ...], e: Evidence, framework: str) -> Coverage:
     coverage = Coverage(framework)
     for key in keys:
         r = REQUIREMENTS[key]
-        coverage.items.append(Item(key, r.label, bool(r.present(e)), r.gap.format(**words)))
+        present = bool(r.present(e))
+        gap = r.gap.format(**words)
+        if not present and r.reasons is not None:
+            gap += ": " + "; ".join(r.reasons(e))
+        coverage.items.append(Item(key, r.label, present, gap))
     return coverage
 
 

@@ -98,6 +98,11 @@ def iso(moment: dt.datetime | dt.date | None) -> str | None:
     return moment.isoformat()
 
 
+def _parsed(text: str) -> dt.datetime:
+    """A moment as ``iso`` printed it."""
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=dt.UTC)
+
+
 def plain(value: Any) -> Any:
     """JSON-safe: dates as text, numpy scalars as Python, NaN as None."""
     if isinstance(value, dict):
@@ -846,14 +851,19 @@ def workflow_facts(
                     "scope": r.scope,
                     "elements": [
                         {
+                            "code": e,
                             "name": e.replace("_", " ").capitalize(),
                             "evidence": getattr(r, e) or "",
                             "conclusion": _label(
                                 ValidationReview, f"{e}_conclusion", getattr(r, f"{e}_conclusion")
                             ),
+                            "references": list((r.references or {}).get(e) or []),
                         }
                         for e in ValidationReview.ELEMENTS
                     ],
+                    "benchmark": r.benchmark or None,
+                    "recommendations": r.recommendations,
+                    "sensitivity": r.sensitivity,
                     "decision": _label(ValidationReview, "decision", r.decision),
                     "decision_code": r.decision,
                     "decided_at": iso(r.decided_at),
@@ -879,8 +889,11 @@ def workflow_facts(
                     "resolved_at": iso(f.resolved_at),
                     "resolution": f.resolution,
                     "overdue": f.status == FindingStatus.OPEN and f.due_date < last_day,
+                    "review_id": f.review_id,
                 }
             )
+        for review in facts["reviews"]:  # its issues list: the findings raised in it
+            review["issues"] = [f for f in facts["findings"] if f["review_id"] == review["id"]]
         conditions = _history_as_of(Condition, cutoff, version_id=version["id"])
         for c in sorted(conditions, key=lambda c: (c.due_date, c.id)):
             facts["conditions"].append(
@@ -920,8 +933,51 @@ def workflow_facts(
     registered = ModelVersion.objects.filter(pk=version["id"]).first() if version else None
     former = registered.former_team(until=cutoff) if registered else set()
     facts["independence"] = independence(model, version, facts["reviews"], former)
+    facts["substance"] = review_substance(facts["reviews"])
     facts["oversight"] = oversight_facts(model, cutoff)
     return facts
+
+
+# A conclusion shorter than this shows no work: "Sound; monitoring in place." is not a review.
+MIN_CONCLUSION_WORDS = 20
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def review_substance(reviews: list[dict[str, Any]]) -> list[str]:
+    """Why the decided reviews' conclusions do not count as substance, one reason a line; empty
+    when each element of each decided review has the validator's own text (not trivially short,
+    not another validator's) and the evidence it rests on.
+
+    SR 11-7 asks for effective challenge: a one-line sentence, or the same words signed by two
+    "independent" validators, show none, so they are gaps, not coverage."""
+    decided = [r for r in reviews if r["decided_at"]]
+    if not decided:
+        return ["no decided review"]
+    problems = []
+    for r in decided:
+        for x in r["elements"]:
+            what = f"{r['validator']}'s {x['name'].lower()} (cycle {r['cycle']})"
+            words = _words(x["evidence"])
+            if len(words) < MIN_CONCLUSION_WORDS:
+                problems.append(
+                    f"{what} is {len(words)} words, under the {MIN_CONCLUSION_WORDS} that "
+                    "show the work"
+                )
+            copies = [
+                o["validator"]
+                for o in decided
+                if o["validator_id"] != r["validator_id"]
+                and words
+                and any(_words(y["evidence"]) == words for y in o["elements"])
+            ]
+            if copies:
+                problems.append(f"{what} repeats the text of {', '.join(sorted(set(copies)))}")
+            if not x["references"]:
+                problems.append(f"{what} cites no evidence it rests on")
+    return problems
 
 
 def independence(
@@ -1336,6 +1392,27 @@ def _production_champion(records: dict[int, Any], cutoff: dt.datetime):
     return records.get(active.version_id) if active else None
 
 
+def after_approval(version: dict[str, Any] | None, evidence: dict[str, Any]) -> dict[str, Any]:
+    """What is dated after the version's approval, which its validators cannot have seen: the
+    validation report shows it apart from the evidence they approved on."""
+    approved = version and version.get("approved_at")
+    if not approved:
+        return {"approved_at": None, "reports": [], "findings": [], "latest": []}
+
+    def later(value: str | None) -> bool:  # both as iso() prints them, to the second
+        return value is not None and _parsed(value) > _parsed(approved)
+
+    mo = evidence["monitoring"]
+    mine = [r for r in mo["recent"] if r["version"] == version["label"]]
+    latest = ("fairness_report", "drift_report", "performance_report")
+    return {
+        "approved_at": approved,
+        "reports": [r for r in mine if later(r["created_at"])],
+        "findings": [f for f in evidence["workflow"]["findings"] if later(f["raised_at"])],
+        "latest": [k for k in latest if mo[k] and later(mo[k]["created_at"])],
+    }
+
+
 def gather(model: AIModel, as_of: dt.date, version_label: str | None = None) -> dict[str, Any]:
     """Everything the documents about ``model`` may say, as it stood at the end of ``as_of``."""
     cutoff = cutoff_for(as_of)
@@ -1364,6 +1441,7 @@ def gather(model: AIModel, as_of: dt.date, version_label: str | None = None) -> 
         "workflow": workflow_facts(facts, version, cutoff, people),
         "monitoring": monitoring_facts(model, facts, version, cutoff, people),
     }
+    evidence["after_approval"] = after_approval(version, evidence)
     evidence["analytics"] = (
         analytics(
             facts,

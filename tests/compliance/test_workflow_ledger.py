@@ -100,6 +100,9 @@ def test_a_rejection_is_an_event_with_its_reason(version, developer, validator):
     )
 
 
+NO_SUBSTANCE = {"references": {}, "benchmark": {}, "recommendations": "", "sensitivity": ""}
+
+
 def test_reviews_findings_and_conditions_are_events(
     version, developer, validator, second_validator, risk_officer
 ):
@@ -116,8 +119,9 @@ def test_reviews_findings_and_conditions_are_events(
     assert_event(
         "review.revised",
         actor="victor",
-        before={**SATISFACTORY, "outcomes_analysis_conclusion": ""},
-        after={"outcomes_analysis_conclusion": "satisfactory"},
+        # every review field is in the ledger, the substance ones empty while not given
+        before={**SATISFACTORY, "outcomes_analysis_conclusion": "", **NO_SUBSTANCE},
+        after={"outcomes_analysis_conclusion": "satisfactory", **NO_SUBSTANCE},
     )
     finding = workflow.record_finding(
         version,

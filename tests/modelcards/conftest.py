@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -60,6 +61,7 @@ USERS = {
     "scoring-service": Role.SERVICE,
     "otto": None,
 }
+# A review without substance: one-line texts, citing nothing, benchmarking nothing.
 REVIEW = {
     "scope": "Initial validation of 1.0.0: data, design, performance and fairness.",
     "conceptual_soundness": "Logistic regression on six bureau features; monotone and documented.",
@@ -118,9 +120,14 @@ def pdf_info(content: bytes) -> str:
 
 
 @pytest.fixture(scope="session")
-def artifacts(tmp_path_factory):
-    """The demo model trained once per run on 4,000 rows; its bundle fields."""
-    trained = demo.train(4000)
+def trained():
+    """The demo model trained once per run on 4,000 rows."""
+    return demo.train(4000)
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory, trained):
+    """The trained demo model's bundle fields."""
     bundle = demo.save_artifacts(trained, tmp_path_factory.mktemp("artifacts"), "1.0.0")
     return {
         **bundle,
@@ -161,7 +168,8 @@ def at(day: int, month: int = 7, hour: int = 10):
 FAST_HASHER = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
 
 
-def build_world(artifacts) -> World:
+def build_world(artifacts, reviews: Callable[[ModelVersion], list[dict]]) -> World:
+    """The timeline above; ``reviews(version)`` gives victor's and valerie's."""
     with FAST_HASHER:
         users = {name: make_user(name, role) for name, role in USERS.items()}
     rita, victor, valerie, devon = (users[n] for n in ("rita", "victor", "valerie", "devon"))
@@ -197,7 +205,8 @@ def build_world(artifacts) -> World:
         version = workflow.submit_version(version, devon, "Ready for validation.")
         version = workflow.start_validation(version, victor)
     with at(2):
-        workflow.record_review(version, victor, **REVIEW)
+        victors, valeries = reviews(version)
+        workflow.record_review(version, victor, **victors)
         finding = workflow.record_finding(
             version, victor, title=FINDING, severity=Severity.MEDIUM, owner=devon,
             description="Applicants with under two years of history are declined far more often.",
@@ -207,7 +216,8 @@ def build_world(artifacts) -> World:
             version, victor, description=CONDITION, due_date=dt.date(2026, 12, 31)
         )
         version = workflow.approve_version(version, victor, "Sound; monitoring in place.")
-        workflow.record_review(version, valerie, **REVIEW)
+    with at(2, hour=16):
+        workflow.record_review(version, valerie, **valeries)
         version = workflow.approve_version(version, valerie, "Agree with victor.")
     with at(3):
         workflow.deploy_version(version, rita, reason="Go-live of 1.0.0.")
@@ -256,10 +266,10 @@ def _read_in_the_autumn_after_the_world():
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, artifacts) -> World:
+def world(django_db_setup, django_db_blocker, artifacts, trained) -> World:
     """The timeline above, built once per module and rolled back after it."""
     with django_db_blocker.unblock(), rolled_back():
-        yield build_world(artifacts)
+        yield build_world(artifacts, lambda version: demo.reviews(version, trained))
 
 
 def _user(name: str):
