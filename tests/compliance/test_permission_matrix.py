@@ -76,6 +76,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, bool, set[str], int, int]] = {
     ("report-list", "GET"): (K.READ_REPORTS, False, STAFF_READERS, 200, 403),
     ("report-detail", "GET"): (K.READ_REPORTS, True, STAFF_READERS, 200, 403),
     ("report-pdf", "GET"): (K.READ_REPORTS, True, STAFF_READERS, 200, 403),
+    ("report-content", "GET"): (K.READ_REPORTS, True, STAFF_READERS, 200, 403),
     ("model-run-report", "POST"): (K.RUN_REPORTS, True, {R, V}, 400, 403),
     ("model-trends", "GET"): (K.READ_REPORTS, True, STAFF_READERS, 200, 403),
     ("prediction-ingest", "POST"): (K.LOG_PREDICTIONS, False, {S}, 400, 403),
