@@ -47,5 +47,6 @@ class DeveloperFlows(BrowserTestCase):
             self.open("/api/schema/redoc/")
             self.wait_for(By.CSS_SELECTOR, "[data-section-id^='operation']")
             assert "Attest API" in self.text()
+            assert "drf-spectacular" not in self.text()  # the template's comment stays hidden
             self.assert_served_by_the_project()
             self.screenshot(f"developer-redoc-{width}.png", width=width, height=height)
