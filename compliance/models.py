@@ -581,13 +581,6 @@ class ModelVersion(models.Model):
             and (now or timezone.now()) < self.approval_expires_at
         )
 
-    def is_approved_for(self, environment: str, at: dt.datetime | None = None) -> bool:
-        """Whether this version was approved and deployed in ``environment`` at ``at`` (now by
-        default), by the one rule of :class:`compliance.serving.ServingHistory`."""
-        from .serving import ServingHistory
-
-        return ServingHistory(self.pk, environment).approved(at or timezone.now())
-
     def current_approvals(self) -> models.QuerySet[ValidationReview]:
         """Approving reviews of the cycle in progress."""
         return self.reviews.filter(

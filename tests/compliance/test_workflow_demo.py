@@ -8,9 +8,11 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from audit.models import GovernanceEvent
 from compliance.models import Deployment, Finding, ModelVersion
+from compliance.serving import ServingHistory
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def test_version_1_is_approved_by_both_validators_and_deployed_to_production(dem
         "champion",
         "rita",
     )
-    assert version.is_approved_for("production")
+    assert ServingHistory(version.pk, "production").approved(timezone.now())
 
 
 def test_version_2_waits_in_the_validators_queue_with_an_open_finding(demo):
